@@ -40,8 +40,10 @@ struct DeviceTiming {
 
 // Device time the unit has spent, in device microseconds (not scaled), since construction.
 struct DeviceLedger {
-  double busy_us = 0.0;        // measuring or programming
-  double idle_us = 0.0;        // device time elapsed while doing neither (wall time x time_scale)
+  double measure_us = 0.0;     // device time spent measuring
+  double deploy_us = 0.0;      // device time spent programming
+  double busy_us = 0.0;        // measure_us + deploy_us
+  double idle_us = 0.0;        // elapsed device time (wall time x time_scale) minus busy_us, floored at 0
   std::uint64_t measures = 0;  // measure calls
   std::uint64_t deploys = 0;   // completed deploys
 };
