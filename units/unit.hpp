@@ -69,6 +69,12 @@ class Unit {
   // `rng`. Resizes `out` only when the batch size changes (no allocation for a repeated batch size).
   virtual void measure(const Eigen::Ref<const Matrix>& input, Measurement& out, Rng& rng) = 0;
 
+  // Calibration pass on representative inputs (n x input_dim): sets input scaling (DAC range, modulator
+  // encoding range, binarisation thresholds) and output gain (ADC full scale, camera gain) as a real set-up
+  // would. Deterministic given `sample_inputs` and `rng`. Units that need none keep this default no-op.
+  // A unit measured before any calibrate call calibrates itself on its first batch.
+  virtual void calibrate(const Eigen::Ref<const Matrix>& sample_inputs, Rng& rng) {}
+
   // Gradient of a loss w.r.t. the trainable parameters, given the measurement it was computed on and
   // dL/dZ (n x output_dim). Writes parameter_count() values into `grad`.
   virtual void gradient(const Measurement& m, const Eigen::Ref<const Matrix>& dL_dZ,
