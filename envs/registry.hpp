@@ -1,0 +1,35 @@
+#pragma once
+// The environment registry: create an environment by id, list the ids, add your own.
+//
+// The built-in ids (CartPole-v1, Acrobot-v1, MountainCar-v0) are listed in envs/registry.cpp, one line each.
+// Code outside the library adds an environment at start-up with one call:
+//
+//   pib::envs::register_environment("MyEnv-v0", [] {
+//     return std::make_unique<pib::envs::NativeEnvironment<MyModel>>("MyEnv-v0");
+//   });
+//
+// The registry is a process-wide table guarded by a mutex: registering and creating may happen from any
+// thread, but the environments created are single-threaded objects (environment.hpp).
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "envs/environment.hpp"
+
+namespace pib::envs {
+
+using EnvironmentFactory = std::function<std::unique_ptr<Environment>()>;
+
+// A new environment of the registered id. Throws UnknownEnvironmentError (listing the known ids).
+std::unique_ptr<Environment> make(const std::string& id);
+
+// Every registered id, sorted.
+std::vector<std::string> registered_ids();
+
+// Registers `factory` under `id`. Throws InvalidArgument when the id is empty or already taken, or the
+// factory is empty.
+void register_environment(const std::string& id, EnvironmentFactory factory);
+
+}  // namespace pib::envs
