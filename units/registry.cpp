@@ -6,7 +6,9 @@
 
 #include "common/error.hpp"
 #include "units/digital.hpp"
+#include "units/optical.hpp"
 // memristor helper: include your unit headers here.
+#include "units/memristor.hpp"
 
 namespace pib::units {
 namespace {
@@ -19,7 +21,11 @@ struct Registry {
 void register_builtin_unit_kinds(Registry& registry) {
   // One line per built-in kind.
   registry.factories["digital_dense"] = &make_digital_dense_unit;
+  registry.factories["optical"] = &make_optical_unit;
   // ---- memristor kinds (memristor_dense, memristor_conv1d, memristor_conv2d): add your lines here ----
+  registry.factories["memristor_dense"] = &make_memristor_dense_unit;
+  registry.factories["memristor_conv1d"] = &make_memristor_conv1d_unit;
+  registry.factories["memristor_conv2d"] = &make_memristor_conv2d_unit;
   // ---- end of memristor kinds ----
 }
 
