@@ -104,6 +104,7 @@ void Normalisation::apply(Matrix& features) const {
 
 Normalisation normalise(Dataset& dataset, NormalisationKind kind, double min_stddev) {
   Normalisation n = Normalisation::fit(dataset.train.features, kind, min_stddev);
+  if (kind == NormalisationKind::none) return n;  // identity: skip the pass over the data
   n.apply(dataset.train.features);
   if (dataset.test.size() > 0) n.apply(dataset.test.features);
   return n;
