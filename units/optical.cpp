@@ -1,0 +1,520 @@
+#include "units/optical.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numbers>
+#include <utility>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+
+namespace pib::units {
+namespace {
+
+// ---- Fast exact standard normal: Marsaglia & Tsang's ziggurat (J. Stat. Softw. 5(8), 2000), 256 layers, as
+// in Doornik (2005) "An improved ziggurat method". One 64-bit draw and a table lookup 98.8 % of the time.
+class Ziggurat {
+ public:
+  static const Ziggurat& instance() {
+    static const Ziggurat table;  // thread-safe one-time initialisation
+    return table;
+  }
+  double operator()(Rng& rng) const {
+    for (;;) {
+      const std::uint64_t u = rng();
+      const unsigned layer = static_cast<unsigned>(u & 0xFFu);
+      const double sign = ((u >> 8) & 1u) ? -1.0 : 1.0;
+      const double x = static_cast<double>(u >> 11) * 0x1.0p-53 * x_[layer];
+      if (x < x_[layer + 1]) return sign * x;
+      if (layer == 0) {  // the tail beyond R (Marsaglia 1964)
+        double t, y;
+        do {
+          t = -std::log(1.0 - rng.uniform()) / kR;
+          y = -std::log(1.0 - rng.uniform());
+        } while (2.0 * y < t * t);
+        return sign * (kR + t);
+      }
+      if (f_[layer + 1] + (f_[layer] - f_[layer + 1]) * rng.uniform() < std::exp(-0.5 * x * x))
+        return sign * x;
+    }
+  }
+
+ private:
+  static constexpr int kLayers = 256;
+  static constexpr double kR = 3.6541528853610088;  // start of the tail
+  static constexpr double kV = 0.00492867323399;    // area of each layer
+  Ziggurat() {
+    const auto f = [](double x) { return std::exp(-0.5 * x * x); };
+    x_[0] = kV / f(kR);
+    x_[1] = kR;
+    for (int i = 1; i < kLayers - 1; ++i)
+      x_[i + 1] = std::sqrt(-2.0 * std::log(kV / x_[i] + f(x_[i])));
+    x_[kLayers] = 0.0;
+    for (int i = 0; i <= kLayers; ++i)
+      f_[i] = f(x_[i]);
+  }
+  std::array<double, kLayers + 1> x_{};
+  std::array<double, kLayers + 1> f_{};
+};
+
+// Poisson(mean) for small means by Knuth's multiplication method (mean < 30 here: at most a few dozen draws).
+double poisson_small(double mean, Rng& rng) {
+  const double limit = std::exp(-mean);
+  double product = rng.uniform();
+  double k = 0.0;
+  while (product > limit) {
+    product *= rng.uniform();
+    k += 1.0;
+  }
+  return k;
+}
+
+constexpr double kPoissonExactBelow_e = 30.0;  // exact Poisson below this many electrons, Gaussian above
+constexpr std::uint64_t kWeightSeedMix = 0xD1B54A32D192ED03ULL;
+constexpr std::uint64_t kDriftSeedMix = 0x8CB92BA72F3D8DD7ULL;
+
+std::vector<double> number_or_array(const nlohmann::json& value, Eigen::Index n, const std::string& key) {
+  if (value.is_null()) return {};
+  if (value.is_number()) return std::vector<double>(static_cast<std::size_t>(n), value.get<double>());
+  if (value.is_array()) {
+    std::vector<double> out;
+    for (const auto& v : value) {
+      if (!v.is_number()) raise<ConfigError>(key, ": expected numbers, got ", value.dump());
+      out.push_back(v.get<double>());
+    }
+    if (static_cast<Eigen::Index>(out.size()) != n)
+      raise<ConfigError>(key, ": ", out.size(), " values given, expected input_dim = ", n);
+    return out;
+  }
+  raise<ConfigError>(key, ": expected a number or an array of input_dim numbers, got ", value.dump());
+}
+
+// Value of the `percentile` (0, 100] of `values` (copied; nth_element).
+double percentile_of(std::vector<double> values, double percentile) {
+  const auto n = values.size();
+  auto k = static_cast<std::size_t>(std::ceil(percentile / 100.0 * static_cast<double>(n)));
+  k = std::clamp<std::size_t>(k, 1, n) - 1;
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
+  return values[k];
+}
+
+// The transmission matrix as one real matrix acting on row-vector inputs (see Kernel).
+template <typename M>
+void build_stacked(const Matrix& t_re, const Matrix& t_im, bool phase, M& stacked) {
+  using Scalar = typename M::Scalar;
+  const Eigen::Index m = t_re.cols(), p = t_re.rows();
+  if (phase) {
+    stacked.resize(2 * m, 2 * p);
+    stacked.topLeftCorner(m, p) = t_re.transpose().cast<Scalar>();
+    stacked.topRightCorner(m, p) = t_im.transpose().cast<Scalar>();
+    stacked.bottomLeftCorner(m, p) = -t_im.transpose().cast<Scalar>();
+    stacked.bottomRightCorner(m, p) = t_re.transpose().cast<Scalar>();
+  } else {
+    stacked.resize(m, 2 * p);
+    stacked.leftCols(p) = t_re.transpose().cast<Scalar>();
+    stacked.rightCols(p) = t_im.transpose().cast<Scalar>();
+  }
+}
+
+}  // namespace
+
+// ---- OpticalConfig ------------------------------------------------------------------------------------
+
+std::string OpticalConfig::encoding_name() const {
+  switch (encoding) {
+    case OpticalEncoding::binary:
+      return "binary";
+    case OpticalEncoding::phase8:
+      return "phase8";
+    case OpticalEncoding::amplitude8:
+      return "amplitude8";
+  }
+  return "phase8";
+}
+
+OpticalConfig OpticalConfig::from_json(const nlohmann::json& json, const std::string& path) {
+  OpticalConfig c;
+  ConfigReader r(json, path);
+  r.get("input_dim", c.input_dim);
+  r.get("output_dim", c.output_dim);
+  std::string activation = to_string(c.activation);
+  r.get("activation", activation);
+  c.activation = parse_activation(activation, r.key_path("activation"));
+  r.get("init", c.init);
+
+  std::string encoding = c.encoding_name();
+  r.get("encoding", encoding);
+  if (encoding == "binary") {
+    c.encoding = OpticalEncoding::binary;
+  } else if (encoding == "phase8") {
+    c.encoding = OpticalEncoding::phase8;
+  } else if (encoding == "amplitude8") {
+    c.encoding = OpticalEncoding::amplitude8;
+  } else {
+    raise<ConfigError>(r.key_path("encoding"), ": unknown encoding '", encoding,
+                       "' (expected binary, phase8 or amplitude8)");
+  }
+  // Encoding-dependent defaults: a DMD runs at 2 kHz, an SLM at 60 Hz; a deploy refreshes one frame; only a
+  // phase encoding needs a reference pixel.
+  const double frame_us = c.encoding == OpticalEncoding::binary ? 500.0 : 16667.0;
+  c.timing = DeviceTiming{frame_us, frame_us, 1.0};
+  c.reference_pixels = c.encoding == OpticalEncoding::phase8 ? 1 : 0;
+
+  std::string threshold = "zero";
+  r.get("binary_threshold", threshold);
+  if (threshold != "zero" && threshold != "median")
+    raise<ConfigError>(r.key_path("binary_threshold"), ": '", threshold, "' (expected zero or median)");
+  c.binary_threshold_median = threshold == "median";
+  c.binary_median = number_or_array(r.child("binary_median"), c.input_dim, r.key_path("binary_median"));
+  c.input_low = number_or_array(r.child("input_low"), c.input_dim, r.key_path("input_low"));
+  c.input_high = number_or_array(r.child("input_high"), c.input_dim, r.key_path("input_high"));
+  r.get("reference_pixels", c.reference_pixels);
+  r.get("n_speckle", c.n_speckle);
+  r.get("camera_bits", c.camera_bits);
+  r.get("camera_calibration_percentile", c.camera_calibration_percentile);
+  r.get("full_well_e", c.full_well_e);
+  r.get("shot_noise", c.shot_noise);
+  r.get("read_noise_dn", c.read_noise_dn);
+  r.get("drift_per_s", c.drift_per_s);
+  std::string precision = "float32";
+  r.get("precision", precision);
+  if (precision != "float32" && precision != "float64")
+    raise<ConfigError>(r.key_path("precision"), ": '", precision, "' (expected float32 or float64)");
+  c.single_precision = precision == "float32";
+  read_timing(r, c.timing);
+  r.finish();
+  c.validate(path);
+  return c;
+}
+
+void OpticalConfig::validate(const std::string& path) const {
+  const auto key = [&](const char* name) { return path.empty() ? std::string(name) : path + "." + name; };
+  require_config(input_dim > 0, key("input_dim"), input_dim, "> 0");
+  require_config(output_dim > 0, key("output_dim"), output_dim, "> 0");
+  require_config(init == "auto" || init == "he" || init == "glorot", key("init"), init, "auto, he or glorot");
+  require_config(reference_pixels >= 0, key("reference_pixels"), reference_pixels, ">= 0");
+  require_config(n_speckle > 0, key("n_speckle"), n_speckle, "> 0");
+  require_config(camera_bits >= 1 && camera_bits <= 52, key("camera_bits"), camera_bits, "in [1, 52]");
+  require_config(camera_calibration_percentile > 0.0 && camera_calibration_percentile <= 100.0,
+                 key("camera_calibration_percentile"), camera_calibration_percentile, "in (0, 100]");
+  require_config(full_well_e > 0.0, key("full_well_e"), full_well_e, "> 0");
+  require_config(read_noise_dn >= 0.0, key("read_noise_dn"), read_noise_dn, ">= 0");
+  require_config(drift_per_s >= 0.0 && drift_per_s <= 1.0, key("drift_per_s"), drift_per_s, "in [0, 1]");
+  require_config(input_low.size() == input_high.size(), key("input_low"), input_low.size(),
+                 "values only together with input_high");
+  for (std::size_t j = 0; j < input_low.size(); ++j)
+    require_config(input_high[j] > input_low[j], key("input_high"), input_high[j],
+                   "> input_low for every feature");
+  if (!binary_median.empty())
+    require_config(encoding == OpticalEncoding::binary && binary_threshold_median, key("binary_median"),
+                   "given", "only with encoding binary and binary_threshold median");
+  validate_timing(timing, path);
+}
+
+// ---- The compute kernel: stacked real transmission matrix and scratch in precision S -------------------
+
+template <typename S>
+struct OpticalUnit::Kernel {
+  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  // Real inputs (binary, amplitude8): field [Re E | Im E] = x [Re T^T | Im T^T]   (m x 2p).
+  // Phase inputs: [Re E | Im E] = [cos | sin] [[Re T^T, Im T^T], [-Im T^T, Re T^T]]   (2m x 2p).
+  M stacked;
+  M encoded, field, frame, z;  // scratch, resized only when the batch size changes
+};
+
+OpticalUnit::Params OpticalUnit::unpack(const OpticalConfig& config, const Eigen::Ref<const Vector>& flat) {
+  const Eigen::Index in = config.n_speckle, out = config.output_dim;
+  if (flat.size() != dense_parameter_count(in, out))
+    raise<InvalidArgument>("optical: ", flat.size(), " parameters given, expected ",
+                           dense_parameter_count(in, out));
+  Params p;
+  p.flat = flat;
+  p.w = Eigen::Map<const Matrix>(flat.data(), in, out);
+  p.b = flat.tail(out).transpose();
+  p.w32 = p.w.cast<float>();
+  p.b32 = p.b.cast<float>();
+  return p;
+}
+
+OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
+    : config_(std::move(config)),
+      seed_(seed),
+      drift_rng_(seed ^ kDriftSeedMix),
+      params_([&] {
+        Rng rng(seed ^ kWeightSeedMix);
+        return unpack(config_, init_dense_parameters(config_.n_speckle, config_.output_dim,
+                                                     config_.activation, config_.init, rng));
+      }()),
+      clock_(config_.timing),
+      created_(std::chrono::steady_clock::now()) {
+  config_.validate("optical");
+  const Eigen::Index m = config_.input_dim + config_.reference_pixels;
+  const double sigma = 1.0 / std::sqrt(static_cast<double>(config_.input_dim));
+  Rng rng(seed);
+  t_re_.resize(config_.n_speckle, m);
+  t_im_.resize(config_.n_speckle, m);
+  for (Eigen::Index i = 0; i < t_re_.size(); ++i)
+    t_re_.data()[i] = sigma * rng.normal();
+  for (Eigen::Index i = 0; i < t_im_.size(); ++i)
+    t_im_.data()[i] = sigma * rng.normal();
+  if (config_.single_precision)
+    kernel32_ = std::make_unique<Kernel<float>>();
+  else
+    kernel64_ = std::make_unique<Kernel<double>>();
+  rebuild_kernel();
+}
+
+OpticalUnit::OpticalUnit(const OpticalUnit& other)
+    : Unit(),
+      config_(other.config_),
+      seed_(other.seed_),
+      drift_rng_(other.seed_ ^ kDriftSeedMix),
+      params_(*other.params_.load().value),
+      clock_(other.config_.timing),
+      created_(std::chrono::steady_clock::now()) {
+  std::lock_guard lock(other.mutex_);
+  t_re_ = other.t_re_;
+  t_im_ = other.t_im_;
+  calibration_ = other.calibration_;
+  drift_rng_ = other.drift_rng_;
+  if (config_.single_precision)
+    kernel32_ = std::make_unique<Kernel<float>>();
+  else
+    kernel64_ = std::make_unique<Kernel<double>>();
+  rebuild_kernel();
+}
+
+OpticalUnit::~OpticalUnit() = default;
+
+std::unique_ptr<Unit> OpticalUnit::clone() const {
+  return std::unique_ptr<Unit>(new OpticalUnit(*this));
+}
+
+void OpticalUnit::rebuild_kernel() {
+  const bool phase = config_.encoding == OpticalEncoding::phase8;
+  if (kernel32_) build_stacked(t_re_, t_im_, phase, kernel32_->stacked);
+  if (kernel64_) build_stacked(t_re_, t_im_, phase, kernel64_->stacked);
+}
+
+Eigen::MatrixXcd OpticalUnit::transmission_matrix() const {
+  std::lock_guard lock(mutex_);
+  Eigen::MatrixXcd t(t_re_.rows(), t_re_.cols());
+  t.real() = t_re_;
+  t.imag() = t_im_;
+  return t;
+}
+
+bool OpticalUnit::calibrated() const {
+  std::lock_guard lock(mutex_);
+  return calibration_.done;
+}
+
+double OpticalUnit::camera_gain_dn() const {
+  std::lock_guard lock(mutex_);
+  return calibration_.gain_dn;
+}
+
+// ---- Calibration --------------------------------------------------------------------------------------
+
+void OpticalUnit::calibrate(const Eigen::Ref<const Matrix>& sample_inputs) {
+  std::lock_guard lock(mutex_);
+  calibrate_locked(sample_inputs);
+}
+
+void OpticalUnit::calibrate_locked(const Eigen::Ref<const Matrix>& x) {
+  if (x.cols() != config_.input_dim || x.rows() < 1)
+    raise<InvalidArgument>("optical: calibration inputs are ", x.rows(), "x", x.cols(), ", expected n x ",
+                           config_.input_dim, " with n >= 1");
+  const Eigen::Index d = config_.input_dim;
+  Calibration c;
+  if (config_.input_low.empty()) {
+    c.low = x.colwise().minCoeff().transpose();
+    c.high = x.colwise().maxCoeff().transpose();
+    for (Eigen::Index j = 0; j < d; ++j)
+      if (!(c.high[j] > c.low[j])) c.high[j] = c.low[j] + 1.0;  // a constant feature encodes as 0
+  } else {
+    c.low = Eigen::Map<const Vector>(config_.input_low.data(), d);
+    c.high = Eigen::Map<const Vector>(config_.input_high.data(), d);
+  }
+  c.median = Vector::Zero(d);
+  if (config_.binary_threshold_median) {
+    if (!config_.binary_median.empty()) {
+      c.median = Eigen::Map<const Vector>(config_.binary_median.data(), d);
+    } else {
+      for (Eigen::Index j = 0; j < d; ++j) {
+        std::vector<double> column(x.col(j).begin(), x.col(j).end());
+        c.median[j] = percentile_of(std::move(column), 50.0);
+      }
+    }
+  }
+  // Noise-free intensities of the samples in double, then the gain that puts the percentile at full scale.
+  calibration_ = c;  // scatter() reads the new input range and medians
+  Kernel<double> kernel;
+  build_stacked(t_re_, t_im_, config_.encoding == OpticalEncoding::phase8, kernel.stacked);
+  scatter(kernel, x);
+  const Eigen::Index p = t_re_.rows();
+  std::vector<double> intensities;
+  intensities.reserve(static_cast<std::size_t>(x.rows() * p));
+  for (Eigen::Index i = 0; i < x.rows(); ++i)
+    for (Eigen::Index k = 0; k < p; ++k) {
+      const double re = kernel.field(i, k), im = kernel.field(i, p + k);
+      intensities.push_back(re * re + im * im);
+    }
+  const double at_percentile = percentile_of(std::move(intensities), config_.camera_calibration_percentile);
+  if (!(at_percentile > 0.0))
+    raise<InvalidArgument>("optical: calibration inputs give zero speckle intensity at the ",
+                           config_.camera_calibration_percentile, "th percentile");
+  const double full_scale_dn = std::ldexp(1.0, config_.camera_bits) - 1.0;
+  calibration_.gain_dn = full_scale_dn / at_percentile;
+  calibration_.done = true;
+}
+
+// ---- Drift --------------------------------------------------------------------------------------------
+
+void OpticalUnit::apply_drift_locked() {
+  if (config_.drift_per_s <= 0.0) return;
+  const double device_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - created_).count() *
+                          config_.timing.time_scale;
+  const double steps = std::floor(device_s - drifted_to_s_);
+  if (steps < 1.0) return;
+  drifted_to_s_ += steps;
+  // k steps of T <- sqrt(1 - eps^2) T + eps N compose to T <- a T + sqrt(1 - a^2) N with a = (1 -
+  // eps^2)^(k/2).
+  const double a = std::pow(1.0 - config_.drift_per_s * config_.drift_per_s, 0.5 * steps);
+  const double b = std::sqrt(std::max(0.0, 1.0 - a * a)) / std::sqrt(static_cast<double>(config_.input_dim));
+  const Ziggurat& normal = Ziggurat::instance();
+  for (Eigen::Index i = 0; i < t_re_.size(); ++i)
+    t_re_.data()[i] = a * t_re_.data()[i] + b * normal(drift_rng_);
+  for (Eigen::Index i = 0; i < t_im_.size(); ++i)
+    t_im_.data()[i] = a * t_im_.data()[i] + b * normal(drift_rng_);
+  rebuild_kernel();
+}
+
+// ---- Measure ------------------------------------------------------------------------------------------
+
+template <typename S>
+void OpticalUnit::scatter(Kernel<S>& k, const Eigen::Ref<const Matrix>& x) const {
+  const Eigen::Index n = x.rows(), d = config_.input_dim, m = t_re_.cols(), p = config_.n_speckle;
+  const Calibration& c = calibration_;
+  const bool phase = config_.encoding == OpticalEncoding::phase8;
+
+  // 1. Modulator encoding (8-bit phase via a 256-entry table of cos/sin).
+  k.encoded.resize(n, phase ? 2 * m : m);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const double xj = x(i, j);
+      if (config_.encoding == OpticalEncoding::binary) {
+        k.encoded(i, j) = xj > c.median[j] ? S(1) : S(0);
+        continue;
+      }
+      const double u = std::clamp((xj - c.low[j]) / (c.high[j] - c.low[j]), 0.0, 1.0);
+      const double level = std::round(255.0 * u);
+      if (phase) {
+        k.encoded(i, j) = static_cast<S>(std::cos(std::numbers::pi * level / 255.0));
+        k.encoded(i, m + j) = static_cast<S>(std::sin(std::numbers::pi * level / 255.0));
+      } else {
+        k.encoded(i, j) = static_cast<S>(level / 255.0);
+      }
+    }
+    for (Eigen::Index j = d; j < m; ++j) {  // reference pixels: amplitude 1, phase 0
+      k.encoded(i, j) = S(1);
+      if (phase) k.encoded(i, m + j) = S(0);
+    }
+  }
+
+  // 2. Scattering: one real GEMM gives [Re E | Im E].
+  k.field.resize(n, 2 * p);
+  k.field.noalias() = k.encoded * k.stacked;
+}
+
+template <typename S>
+void OpticalUnit::forward(Kernel<S>& k, const Params& params, const Eigen::Ref<const Matrix>& x,
+                          Measurement& out, Rng& rng) {
+  scatter(k, x);
+  const Eigen::Index n = x.rows(), p = config_.n_speckle;
+  const Calibration& c = calibration_;
+
+  // 3. Camera: intensity, gain, shot and read noise, 8-bit rounding, saturation.
+  const double full_scale_dn = std::ldexp(1.0, config_.camera_bits) - 1.0;
+  const double inv_full_scale = 1.0 / full_scale_dn;
+  const double e_per_dn = config_.full_well_e / full_scale_dn;
+  const double dn_per_e = 1.0 / e_per_dn;
+  const double read_var = config_.read_noise_dn * config_.read_noise_dn;
+  const double gain = c.gain_dn;
+  const bool shot = config_.shot_noise;
+  const bool read = config_.read_noise_dn > 0.0;
+  const Ziggurat& normal = Ziggurat::instance();
+  out.response.resize(n, p);
+  k.frame.resize(n, p);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const S* re = k.field.row(i).data();
+    const S* im = re + p;
+    double* response = out.response.row(i).data();
+    S* frame = k.frame.row(i).data();
+    for (Eigen::Index j = 0; j < p; ++j) {
+      const double intensity = static_cast<double>(re[j]) * re[j] + static_cast<double>(im[j]) * im[j];
+      double dn = gain * intensity;
+      if (shot) {
+        const double electrons = dn * e_per_dn;
+        if (electrons >= kPoissonExactBelow_e) {
+          dn += std::sqrt(dn * dn_per_e + read_var) * normal(rng);  // shot and read noise in one Gaussian
+        } else {
+          dn = poisson_small(electrons, rng) * dn_per_e;
+          if (read) dn += config_.read_noise_dn * normal(rng);
+        }
+      } else if (read) {
+        dn += config_.read_noise_dn * normal(rng);
+      }
+      dn = std::clamp(std::floor(dn + 0.5), 0.0, full_scale_dn);
+      response[j] = dn * inv_full_scale;
+      frame[j] = static_cast<S>(response[j]);
+    }
+  }
+
+  // 4. The trainable digital layer on the frame.
+  k.z.resize(n, config_.output_dim);
+  if constexpr (std::is_same_v<S, float>) {
+    k.z.noalias() = k.frame * params.w32;
+    k.z.rowwise() += params.b32;
+  } else {
+    k.z.noalias() = k.frame * params.w;
+    k.z.rowwise() += params.b;
+  }
+  apply_activation(config_.activation, k.z);
+  out.output = k.z.template cast<double>();
+}
+
+void OpticalUnit::measure(const Eigen::Ref<const Matrix>& input, Measurement& out, Rng& rng) {
+  if (input.cols() != config_.input_dim)
+    raise<InvalidArgument>("optical: input has ", input.cols(), " columns, expected ", config_.input_dim);
+  const auto snapshot = params_.load();
+  {
+    std::lock_guard lock(mutex_);
+    if (!calibration_.done) calibrate_locked(input);
+    apply_drift_locked();
+    if (kernel32_)
+      forward(*kernel32_, *snapshot.value, input, out, rng);
+    else
+      forward(*kernel64_, *snapshot.value, input, out, rng);
+  }
+  out.version = snapshot.version;
+  clock_.hold_measure(input.rows());
+}
+
+void OpticalUnit::gradient(const Measurement& m, const Eigen::Ref<const Matrix>& dL_dZ,
+                           Eigen::Ref<Vector> grad) const {
+  dense_gradient(config_.activation, m.response, m.output, dL_dZ, grad);
+}
+
+void OpticalUnit::deploy(const Eigen::Ref<const Vector>& parameters, Rng& /*rng*/) {
+  Params next = unpack(config_, parameters);
+  clock_.hold_deploy(config_.timing.deploy_us);  // one modulator frame
+  params_.store(std::move(next));
+}
+
+std::unique_ptr<Unit> make_optical_unit(const nlohmann::json& config, std::uint64_t seed) {
+  return std::make_unique<OpticalUnit>(OpticalConfig::from_json(config, "optical"), seed);
+}
+
+}  // namespace pib::units
