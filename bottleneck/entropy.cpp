@@ -19,10 +19,12 @@ void check_alpha(double alpha) {
 }
 
 void check_gram(const Eigen::Ref<const Matrix>& K, const char* what) {
-  if (K.rows() != K.cols()) raise<InvalidArgument>(what, ": a Gram matrix must be square, got ", K.rows(), " x ", K.cols());
+  if (K.rows() != K.cols())
+    raise<InvalidArgument>(what, ": a Gram matrix must be square, got ", K.rows(), " x ", K.cols());
   if (K.rows() < 2) raise<InvalidArgument>(what, ": a Gram matrix needs at least 2 samples, got ", K.rows());
   if (!K.allFinite()) raise<InvalidArgument>(what, ": the Gram matrix has a NaN or infinite entry");
-  if (!(K.trace() > 0.0)) raise<InvalidArgument>(what, ": the Gram matrix has trace ", K.trace(), " (must be > 0)");
+  if (!(K.trace() > 0.0))
+    raise<InvalidArgument>(what, ": the Gram matrix has trace ", K.trace(), " (must be > 0)");
 }
 
 SpectralScratch::Solver& SpectralScratch::solver_for(Eigen::Index n) {
@@ -44,7 +46,8 @@ double SpectralScratch::entropy(const Eigen::Ref<const Matrix>& A, double alpha,
   return std::log2(sum) / (1.0 - alpha);
 }
 
-double SpectralScratch::spectral_sum(const Eigen::Ref<const Matrix>& A, double alpha, Eigen::Ref<Matrix>* grad) {
+double SpectralScratch::spectral_sum(const Eigen::Ref<const Matrix>& A, double alpha,
+                                     Eigen::Ref<Matrix>* grad) {
   const Eigen::Index n = A.rows();
   Solver& solver = solver_for(n);
   // A is symmetric, so its row-major storage read as column-major is A itself.
@@ -53,23 +56,28 @@ double SpectralScratch::spectral_sum(const Eigen::Ref<const Matrix>& A, double a
   const double threshold =
       static_cast<double>(n) * std::numeric_limits<double>::epsilon() * std::max(lambda(n - 1), 0.0);
   Eigen::Index first = 0;  // first eigenvalue above the numerical-zero threshold
-  while (first < n && !(lambda(first) > threshold)) ++first;
+  while (first < n && !(lambda(first) > threshold))
+    ++first;
   const Eigen::Index m = n - first;
 
   double sum = 0.0;
   if (alpha == 1.0) {
-    for (Eigen::Index i = first; i < n; ++i) sum -= lambda(i) * std::log2(lambda(i));
+    for (Eigen::Index i = first; i < n; ++i)
+      sum -= lambda(i) * std::log2(lambda(i));
   } else {
-    for (Eigen::Index i = first; i < n; ++i) sum += std::pow(lambda(i), alpha);
+    for (Eigen::Index i = first; i < n; ++i)
+      sum += std::pow(lambda(i), alpha);
   }
   if (!grad) return sum;
 
   // U diag(f(lambda)) U^T over the non-zero eigenvalues.
   f_.resize(n);
   if (alpha == 1.0) {
-    for (Eigen::Index i = first; i < n; ++i) f_(i) = -(std::log2(lambda(i)) + 1.0 / kLn2);
+    for (Eigen::Index i = first; i < n; ++i)
+      f_(i) = -(std::log2(lambda(i)) + 1.0 / kLn2);
   } else {
-    for (Eigen::Index i = first; i < n; ++i) f_(i) = std::pow(lambda(i), alpha - 1.0);
+    for (Eigen::Index i = first; i < n; ++i)
+      f_(i) = std::pow(lambda(i), alpha - 1.0);
   }
   const auto U = solver.eigenvectors().rightCols(m);
   if (basis_.rows() != n || basis_.cols() != n) basis_.resize(n, n);
@@ -97,7 +105,8 @@ Matrix normalize_gram(const Eigen::Ref<const Matrix>& K) {
 double renyi_entropy_from_eigenvalues(const Eigen::Ref<const Eigen::VectorXd>& lambda, double alpha) {
   detail::check_alpha(alpha);
   if (lambda.size() < 1) raise<InvalidArgument>("renyi_entropy_from_eigenvalues: no eigenvalues");
-  if (!lambda.allFinite()) raise<InvalidArgument>("renyi_entropy_from_eigenvalues: NaN or infinite eigenvalue");
+  if (!lambda.allFinite())
+    raise<InvalidArgument>("renyi_entropy_from_eigenvalues: NaN or infinite eigenvalue");
   const double lmax = std::max(lambda.maxCoeff(), 0.0);
   const double threshold = static_cast<double>(lambda.size()) * std::numeric_limits<double>::epsilon() * lmax;
   double value = 0.0;
@@ -125,12 +134,14 @@ double gram_entropy(const Eigen::Ref<const Matrix>& K, double alpha) {
 }
 
 double joint_entropy(const std::vector<Matrix>& grams, double alpha) {
-  if (grams.size() < 2) raise<InvalidArgument>("joint_entropy: needs at least 2 Gram matrices, got ", grams.size());
+  if (grams.size() < 2)
+    raise<InvalidArgument>("joint_entropy: needs at least 2 Gram matrices, got ", grams.size());
   Matrix M = grams.front();
   for (std::size_t i = 1; i < grams.size(); ++i) {
     if (grams[i].rows() != M.rows() || grams[i].cols() != M.cols())
-      raise<InvalidArgument>("joint_entropy: Gram matrix ", i, " is ", grams[i].rows(), " x ", grams[i].cols(),
-                             ", expected ", M.rows(), " x ", M.cols(), " (mismatched batch sizes)");
+      raise<InvalidArgument>("joint_entropy: Gram matrix ", i, " is ", grams[i].rows(), " x ",
+                             grams[i].cols(), ", expected ", M.rows(), " x ", M.cols(),
+                             " (mismatched batch sizes)");
     M.array() *= grams[i].array();
   }
   return gram_entropy(M, alpha);
@@ -171,8 +182,8 @@ Matrix gram_normalization_backward(const Eigen::Ref<const Matrix>& dL_dA, const 
   return dK;
 }
 
-Matrix kernel_backward(const Eigen::Ref<const Matrix>& dL_dK, const Eigen::Ref<const Matrix>& Z, Kernel kernel,
-                       double sigma) {
+Matrix kernel_backward(const Eigen::Ref<const Matrix>& dL_dK, const Eigen::Ref<const Matrix>& Z,
+                       Kernel kernel, double sigma) {
   detail::check_batch(Z, "kernel_backward");
   if (dL_dK.rows() != Z.rows() || dL_dK.cols() != Z.rows())
     raise<InvalidArgument>("kernel_backward: dL/dK is ", dL_dK.rows(), " x ", dL_dK.cols(), ", expected ",

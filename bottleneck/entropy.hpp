@@ -52,8 +52,8 @@ Matrix entropy_gradient_wrt_normalized(const Eigen::Ref<const Matrix>& A, double
 Matrix gram_normalization_backward(const Eigen::Ref<const Matrix>& dL_dA, const Eigen::Ref<const Matrix>& K);
 // dL/dZ from a symmetric dL/dK through the kernel of Z (sigma held fixed):
 //   Gaussian: W = G o K, dL/dZ = -(2 / sigma^2) (diag(W 1) - W) Z;  linear: dL/dZ = 2 G Z.
-Matrix kernel_backward(const Eigen::Ref<const Matrix>& dL_dK, const Eigen::Ref<const Matrix>& Z, Kernel kernel,
-                       double sigma);
+Matrix kernel_backward(const Eigen::Ref<const Matrix>& dL_dK, const Eigen::Ref<const Matrix>& Z,
+                       Kernel kernel, double sigma);
 
 // dS_alpha(A_z)/dZ where A_z is the normalised Gram matrix of Z under `kernel`.
 Matrix entropy_gradient(const Eigen::Ref<const Matrix>& Z, Kernel kernel, double sigma, double alpha);

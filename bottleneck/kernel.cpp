@@ -38,11 +38,13 @@ void squared_distances(const Eigen::Ref<const Matrix>& Z, Eigen::Ref<Matrix> D2)
   D2.template selfadjointView<Eigen::Lower>().rankUpdate(Z, -2.0);
   for (Eigen::Index i = 1; i < n; ++i) {
     const double half_ii = -0.5 * D2(i, i);
-    for (Eigen::Index j = 0; j < i; ++j) D2(j, i) = std::max(0.0, half_ii - 0.5 * D2(j, j) + D2(i, j));
+    for (Eigen::Index j = 0; j < i; ++j)
+      D2(j, i) = std::max(0.0, half_ii - 0.5 * D2(j, j) + D2(i, j));
   }
   for (Eigen::Index i = 0; i < n; ++i) {
     D2(i, i) = 0.0;
-    for (Eigen::Index j = 0; j < i; ++j) D2(i, j) = D2(j, i);
+    for (Eigen::Index j = 0; j < i; ++j)
+      D2(i, j) = D2(j, i);
   }
 }
 
@@ -72,19 +74,22 @@ Matrix one_hot(const std::vector<int>& labels, int n_classes) {
   Matrix Y = Matrix::Zero(static_cast<Eigen::Index>(labels.size()), n_classes);
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= n_classes)
-      raise<InvalidArgument>("one_hot: label ", labels[i], " of sample ", i, " is outside [0, ", n_classes, ")");
+      raise<InvalidArgument>("one_hot: label ", labels[i], " of sample ", i, " is outside [0, ", n_classes,
+                             ")");
     Y(static_cast<Eigen::Index>(i), labels[i]) = 1.0;
   }
   return Y;
 }
 
 Matrix label_gram(const std::vector<int>& labels, int n_classes) {
-  if (labels.size() < 2) raise<InvalidArgument>("label_gram: a batch needs at least 2 labels, got ", labels.size());
+  if (labels.size() < 2)
+    raise<InvalidArgument>("label_gram: a batch needs at least 2 labels, got ", labels.size());
   one_hot(labels, n_classes);  // validates the labels
   const auto n = static_cast<Eigen::Index>(labels.size());
   Matrix K(n, n);
   for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < n; ++j) K(i, j) = labels[i] == labels[j] ? 1.0 : 0.0;
+    for (Eigen::Index j = 0; j < n; ++j)
+      K(i, j) = labels[i] == labels[j] ? 1.0 : 0.0;
   return K;
 }
 
@@ -99,7 +104,8 @@ void KernelWidth::validate() const {
       break;
     case WidthRule::silverman:
       if (!(gamma > 0.0) || !std::isfinite(gamma))
-        raise<InvalidArgument>("kernel width: 'gamma' of the silverman rule must be finite and > 0, got ", gamma);
+        raise<InvalidArgument>("kernel width: 'gamma' of the silverman rule must be finite and > 0, got ",
+                               gamma);
       break;
     case WidthRule::median:
       break;
@@ -143,8 +149,10 @@ double KernelWidth::select_from_distances(const Eigen::Ref<const Matrix>& D2, Ei
         std::size_t m = 0;
         for (Eigen::Index j = 0; j < n; ++j)
           if (j != i) scratch[m++] = D2(i, j);
-        std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(kk - 1), scratch.end());
-        for (std::size_t t = 0; t < kk; ++t) total += std::sqrt(scratch[t]);
+        std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(kk - 1),
+                         scratch.end());
+        for (std::size_t t = 0; t < kk; ++t)
+          total += std::sqrt(scratch[t]);
       }
       sigma = total / (static_cast<double>(n) * static_cast<double>(kk));
       break;
@@ -154,7 +162,8 @@ double KernelWidth::select_from_distances(const Eigen::Ref<const Matrix>& D2, Ei
       scratch.resize(static_cast<std::size_t>(n * (n - 1) / 2));
       std::size_t m = 0;
       for (Eigen::Index i = 1; i < n; ++i)
-        for (Eigen::Index j = 0; j < i; ++j) scratch[m++] = D2(i, j);
+        for (Eigen::Index j = 0; j < i; ++j)
+          scratch[m++] = D2(i, j);
       const auto mid = scratch.begin() + static_cast<std::ptrdiff_t>(m / 2);
       std::nth_element(scratch.begin(), mid, scratch.end());
       sigma = std::sqrt(*mid);

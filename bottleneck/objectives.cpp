@@ -14,24 +14,28 @@ constexpr double kMinTargetStd = 1e-6;
 // S_alpha of a one-hot label Gram matrix in closed form: A = K / n has the class frequencies as eigenvalues.
 double label_entropy(const std::vector<int>& labels, int n_classes, double alpha) {
   Eigen::VectorXd freq = Eigen::VectorXd::Zero(n_classes);
-  for (int l : labels) freq(l) += 1.0;
+  for (int l : labels)
+    freq(l) += 1.0;
   freq /= static_cast<double>(labels.size());
   return renyi_entropy_from_eigenvalues(freq, alpha);
 }
 
 void check_labels(const std::vector<int>& labels, Eigen::Index n, int n_classes, const char* what) {
   if (static_cast<Eigen::Index>(labels.size()) != n)
-    raise<InvalidArgument>(what, ": ", labels.size(), " labels for a batch of ", n, " samples (mismatched batch sizes)");
+    raise<InvalidArgument>(what, ": ", labels.size(), " labels for a batch of ", n,
+                           " samples (mismatched batch sizes)");
   if (n_classes < 1) raise<InvalidArgument>(what, ": the number of classes must be >= 1, got ", n_classes);
   for (std::size_t i = 0; i < labels.size(); ++i)
     if (labels[i] < 0 || labels[i] >= n_classes)
-      raise<InvalidArgument>(what, ": label ", labels[i], " of sample ", i, " is outside [0, ", n_classes, ")");
+      raise<InvalidArgument>(what, ": label ", labels[i], " of sample ", i, " is outside [0, ", n_classes,
+                             ")");
 }
 
 // Entropy of the joint of K_z with a fixed Gram matrix K_f (normalised by its trace), and its contribution
 // scale * (dS/dM o K_f) to dL/dK_z, where M = K_f o K_z and dS/dM = dS/dA / tr M (diagonal terms dropped:
 // they do not reach Z through a Gaussian kernel).
-double joint_term(const Matrix& K_f, const Matrix& K_z, double alpha, double scale, Workspace& ws, Matrix& g) {
+double joint_term(const Matrix& K_f, const Matrix& K_z, double alpha, double scale, Workspace& ws,
+                  Matrix& g) {
   ws.a.noalias() = K_f.cwiseProduct(K_z);
   const double tr = ws.a.trace();
   ws.a *= 1.0 / tr;
@@ -42,8 +46,8 @@ double joint_term(const Matrix& K_f, const Matrix& K_z, double alpha, double sca
 }
 
 // The same for a block-diagonal K_f (one-hot factor, alpha != 2): one small eigenproblem per group.
-double joint_term_blocks(const BatchTargets& batch, const Matrix& K_z, double alpha, double scale, Workspace& ws,
-                         Matrix& g) {
+double joint_term_blocks(const BatchTargets& batch, const Matrix& K_z, double alpha, double scale,
+                         Workspace& ws, Matrix& g) {
   const Matrix& K_f = batch.gram_y();
   const auto& order = batch.group_order();
   const auto& offsets = batch.group_offsets();
@@ -92,7 +96,8 @@ void gaussian_backward(Matrix& G, const Matrix& K, const Eigen::Ref<const Matrix
   G.array() *= K.array();
   dZ.noalias() = G * Z;
   const double c = 2.0 / (sigma * sigma);
-  for (Eigen::Index i = 0; i < Z.rows(); ++i) dZ.row(i) = c * (dZ.row(i) - G.row(i).sum() * Z.row(i));
+  for (Eigen::Index i = 0; i < Z.rows(); ++i)
+    dZ.row(i) = c * (dZ.row(i) - G.row(i).sum() * Z.row(i));
 }
 
 // K_z of a batch with the configured width; returns sigma.
@@ -110,15 +115,15 @@ void check_z(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, const
     raise<InvalidArgument>(what, ": Z has ", Z.rows(), " samples, the batch targets ", batch.size(),
                            " (mismatched batch sizes)");
   if (dZ.rows() != Z.rows() || dZ.cols() != Z.cols())
-    raise<InvalidArgument>(what, ": the gradient output is ", dZ.rows(), " x ", dZ.cols(), ", Z is ", Z.rows(),
-                           " x ", Z.cols());
+    raise<InvalidArgument>(what, ": the gradient output is ", dZ.rows(), " x ", dZ.cols(), ", Z is ",
+                           Z.rows(), " x ", Z.cols());
 }
 
 void check_config(const BatchTargets& batch, const PibConfig& cfg, const char* what) {
   cfg.validate();
   if (cfg.alpha != batch.alpha())
-    raise<InvalidArgument>(what, ": the config has alpha ", cfg.alpha, " but the batch targets were built with alpha ",
-                           batch.alpha());
+    raise<InvalidArgument>(what, ": the config has alpha ", cfg.alpha,
+                           " but the batch targets were built with alpha ", batch.alpha());
 }
 
 }  // namespace
@@ -132,12 +137,15 @@ void PibConfig::validate() const {
 
 void BatchTargets::set_groups(const std::vector<int>& labels, int n_groups) {
   group_offsets_.assign(static_cast<std::size_t>(n_groups) + 1, 0);
-  for (int l : labels) ++group_offsets_[static_cast<std::size_t>(l) + 1];
-  for (std::size_t g = 1; g < group_offsets_.size(); ++g) group_offsets_[g] += group_offsets_[g - 1];
+  for (int l : labels)
+    ++group_offsets_[static_cast<std::size_t>(l) + 1];
+  for (std::size_t g = 1; g < group_offsets_.size(); ++g)
+    group_offsets_[g] += group_offsets_[g - 1];
   group_order_.assign(labels.size(), 0);
   std::vector<Eigen::Index> next(group_offsets_.begin(), group_offsets_.end() - 1);
   for (std::size_t i = 0; i < labels.size(); ++i)
-    group_order_[static_cast<std::size_t>(next[static_cast<std::size_t>(labels[i])]++)] = static_cast<Eigen::Index>(i);
+    group_order_[static_cast<std::size_t>(next[static_cast<std::size_t>(labels[i])]++)] =
+        static_cast<Eigen::Index>(i);
 }
 
 BatchTargets BatchTargets::supervised(const Eigen::Ref<const Matrix>& X, double sigma_x,
@@ -160,8 +168,8 @@ BatchTargets BatchTargets::supervised(const Eigen::Ref<const Matrix>& X, double 
 }
 
 BatchTargets BatchTargets::rl(const Eigen::Ref<const Matrix>& X, double sigma_x,
-                              const Eigen::Ref<const Eigen::VectorXd>& td_targets, double sigma_y, double alpha,
-                              RlTarget mode, const std::vector<int>& actions, int n_actions) {
+                              const Eigen::Ref<const Eigen::VectorXd>& td_targets, double sigma_y,
+                              double alpha, RlTarget mode, const std::vector<int>& actions, int n_actions) {
   detail::check_alpha(alpha);
   detail::check_batch(X, "RL batch states X");
   detail::check_sigma(sigma_x, "RL batch sigma_x");
@@ -178,7 +186,8 @@ BatchTargets BatchTargets::rl(const Eigen::Ref<const Matrix>& X, double sigma_x,
       raise<InvalidArgument>("RL batch: ", td_targets.size(), " TD targets for ", t.n_,
                              " states (mismatched batch sizes)");
     if (!td_targets.allFinite()) raise<InvalidArgument>("RL batch: a TD target is NaN or infinite");
-    if (std::isnan(sigma_y) || std::isinf(sigma_y)) raise<InvalidArgument>("RL batch: sigma_y is NaN or infinite");
+    if (std::isnan(sigma_y) || std::isinf(sigma_y))
+      raise<InvalidArgument>("RL batch: sigma_y is NaN or infinite");
     if (sigma_y <= 0.0) {
       const double mean = td_targets.mean();
       sigma_y = std::sqrt((td_targets.array() - mean).square().mean());
@@ -208,8 +217,8 @@ BatchTargets BatchTargets::rl(const Eigen::Ref<const Matrix>& X, double sigma_x,
   return t;
 }
 
-BatchTargets BatchTargets::self_supervised(const Eigen::Ref<const Matrix>& X1, const Eigen::Ref<const Matrix>& X2,
-                                           double sigma_x, double alpha) {
+BatchTargets BatchTargets::self_supervised(const Eigen::Ref<const Matrix>& X1,
+                                           const Eigen::Ref<const Matrix>& X2, double sigma_x, double alpha) {
   detail::check_alpha(alpha);
   detail::check_batch(X1, "self-supervised view X1");
   detail::check_batch(X2, "self-supervised view X2");
@@ -231,14 +240,15 @@ BatchTargets BatchTargets::self_supervised(const Eigen::Ref<const Matrix>& X1, c
 
 void Workspace::resize(Eigen::Index n) {
   if (d2.rows() == n) return;
-  for (Matrix* m : {&d2, &k1, &k2, &a, &gtmp, &g1, &g2}) m->resize(n, n);
+  for (Matrix* m : {&d2, &k1, &k2, &a, &gtmp, &g1, &g2})
+    m->resize(n, n);
   block_a.resize(n, n);
   block_g.resize(n, n);
   width_scratch.reserve(static_cast<std::size_t>(n * (n - 1) / 2));
 }
 
-Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, const PibConfig& cfg, Workspace& ws,
-               Eigen::Ref<Matrix> dL_dZ) {
+Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, const PibConfig& cfg,
+               Workspace& ws, Eigen::Ref<Matrix> dL_dZ) {
   if (batch.kind() == BatchTargets::Kind::self_supervised)
     raise<InvalidArgument>("pib_loss: the batch targets are self-supervised; use ssl_loss");
   check_config(batch, cfg, "pib_loss");
@@ -266,8 +276,9 @@ Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, con
   return t;
 }
 
-Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1, const Eigen::Ref<const Matrix>& Z2,
-               const PibConfig& cfg, Workspace& ws, Eigen::Ref<Matrix> dL_dZ1, Eigen::Ref<Matrix> dL_dZ2) {
+Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
+               const Eigen::Ref<const Matrix>& Z2, const PibConfig& cfg, Workspace& ws,
+               Eigen::Ref<Matrix> dL_dZ1, Eigen::Ref<Matrix> dL_dZ2) {
   if (batch.kind() != BatchTargets::Kind::self_supervised)
     raise<InvalidArgument>("ssl_loss: the batch targets are not self-supervised; use pib_loss");
   check_config(batch, cfg, "ssl_loss");

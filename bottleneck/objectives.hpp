@@ -43,8 +43,8 @@ class BatchTargets {
   enum class Kind { supervised, rl, self_supervised };
 
   // X (n x dx) with Gaussian width sigma_x; Y = one-hot labels in [0, n_classes) with the linear kernel.
-  static BatchTargets supervised(const Eigen::Ref<const Matrix>& X, double sigma_x, const std::vector<int>& labels,
-                                 int n_classes, double alpha);
+  static BatchTargets supervised(const Eigen::Ref<const Matrix>& X, double sigma_x,
+                                 const std::vector<int>& labels, int n_classes, double alpha);
   // X = states; Y = TD targets with a Gaussian kernel of width sigma_y (sigma_y <= 0: the batch std of the
   // targets, floored at 1e-6), or the action (one-hot, linear kernel), or both (Hadamard product).
   // actions and n_actions are needed by the action modes only.
@@ -60,11 +60,11 @@ class BatchTargets {
   Kind kind() const { return kind_; }
   double alpha() const { return alpha_; }
   double sigma_x() const { return sigma_x_; }
-  double sigma_y() const { return sigma_y_; }  // 0 when Y has no Gaussian kernel
-  const Matrix& gram_x() const { return k_x_; }   // K_x (K_x1 for self-supervised)
+  double sigma_y() const { return sigma_y_; }      // 0 when Y has no Gaussian kernel
+  const Matrix& gram_x() const { return k_x_; }    // K_x (K_x1 for self-supervised)
   const Matrix& gram_x2() const { return k_x2_; }  // K_x2 (self-supervised only)
   const Matrix& gram_y() const { return k_y_; }    // K_y (supervised and RL)
-  double entropy_x() const { return s_x_; }         // S(A_x) (S(A_x1) for self-supervised), bits
+  double entropy_x() const { return s_x_; }        // S(A_x) (S(A_x1) for self-supervised), bits
   double entropy_x2() const { return s_x2_; }
   double entropy_y() const { return s_y_; }
   // When K_y has a one-hot factor it is zero between samples of different classes/actions, so every joint
@@ -113,12 +113,13 @@ class Workspace {
 };
 
 // L = -I(Y; Z) + beta I(X; Z) for a supervised or RL batch; writes dL/dZ (n x dz) into dL_dZ.
-Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, const PibConfig& cfg, Workspace& ws,
-               Eigen::Ref<Matrix> dL_dZ);
+Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, const PibConfig& cfg,
+               Workspace& ws, Eigen::Ref<Matrix> dL_dZ);
 
 // L = -I(Z1; Z2) + beta [I(X1; Z1) + I(X2; Z2)] for a self-supervised batch; writes both gradients.
 // One sigma (the mean of the rule applied to Z1 and to Z2) is used for both views.
-Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1, const Eigen::Ref<const Matrix>& Z2,
-               const PibConfig& cfg, Workspace& ws, Eigen::Ref<Matrix> dL_dZ1, Eigen::Ref<Matrix> dL_dZ2);
+Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
+               const Eigen::Ref<const Matrix>& Z2, const PibConfig& cfg, Workspace& ws,
+               Eigen::Ref<Matrix> dL_dZ1, Eigen::Ref<Matrix> dL_dZ2);
 
 }  // namespace pib::bottleneck

@@ -12,13 +12,16 @@ namespace pib::bottleneck::test {
 inline Matrix random_batch(Rng& rng, Eigen::Index n, Eigen::Index d, double scale = 1.0) {
   Matrix Z(n, d);
   for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < d; ++j) Z(i, j) = scale * rng.normal();
+    for (Eigen::Index j = 0; j < d; ++j)
+      Z(i, j) = scale * rng.normal();
   return Z;
 }
 
 inline std::vector<int> random_labels(Rng& rng, std::size_t n, int n_classes) {
   std::vector<int> labels(n);
-  for (std::size_t i = 0; i < n; ++i) labels[i] = static_cast<int>(i < static_cast<std::size_t>(n_classes) ? i : rng.below(static_cast<std::uint64_t>(n_classes)));
+  for (std::size_t i = 0; i < n; ++i)
+    labels[i] = static_cast<int>(
+        i < static_cast<std::size_t>(n_classes) ? i : rng.below(static_cast<std::uint64_t>(n_classes)));
   return labels;
 }
 
