@@ -183,6 +183,9 @@ class NativeEnvironment final : public Environment {
     return observation_;
   }
   StepResult step(int action) override {
+    if (action < 0 || action >= M::kActionCount) [[unlikely]]
+      raise<InvalidActionError>(id_, ": action ", action, " is out of range: expected an integer in [0, ",
+                                M::kActionCount, ")");
     const auto s = env_.step(action);
     observation_ = s.observation;
     return {observation_, s.reward, s.terminated, s.truncated};
