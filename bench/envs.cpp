@@ -1,21 +1,63 @@
 // Environment stepping throughput (issue 2): one CartPole-v1 through the public Environment interface, and
 // 1024 copies through VectorEnv. Random actions, auto-reset; items_per_second = environment steps per second.
-// Target: >= 20 million steps/s single-threaded. The peer (Gymnasium's own CartPole in Python on the same
-// machine) is measured by bench/peers/gymnasium_cartpole.py; pass its figure as
-// PIB_PEER_GYMNASIUM_STEPS_PER_S to print the ratio next to ours.
+// Target: >= 20 million steps/s single-threaded.
+//
+// The peer, Gymnasium's own CartPole-v1 in Python, is measured in the same run by
+// bench/peers/gymnasium_cartpole.py when GYMNASIUM_PATH names a Gymnasium source checkout (python:
+// $PIB_PYTHON, default /usr/bin/python3, which needs numpy). env_step/CartPole-v1 then reports
+// `gymnasium_steps_per_s` (through gymnasium.make, per CPU second) and `x_gymnasium`, our steps/s divided by
+// Gymnasium's. Without GYMNASIUM_PATH the peer is skipped and said so on stderr.
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/random.hpp"
 #include "envs/registry.hpp"
 #include "envs/vector_env.hpp"
 
 namespace {
+
+// Gymnasium's CartPole-v1 steps per CPU second, measured once per run by the peer script (nullopt if
+// skipped).
+std::optional<double> gymnasium_cartpole_steps_per_s() {
+  static const std::optional<double> figure = []() -> std::optional<double> {
+    const char* gymnasium = std::getenv("GYMNASIUM_PATH");
+    if (!gymnasium) {
+      std::cerr << "bench_envs: GYMNASIUM_PATH is not set, so the Gymnasium peer is not measured\n";
+      return std::nullopt;
+    }
+    const char* python = std::getenv("PIB_PYTHON");
+    const auto script = std::filesystem::path(__FILE__).parent_path() / "peers" / "gymnasium_cartpole.py";
+    const std::string command = std::string(python ? python : "/usr/bin/python3") + " '" + script.string() +
+                                "' --gymnasium-path '" + gymnasium + "'";
+    std::string output;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+      char buffer[512];
+      while (std::fgets(buffer, sizeof buffer, pipe))
+        output += buffer;
+      pclose(pipe);
+    }
+    try {
+      const auto result = nlohmann::json::parse(output);
+      std::cerr << "bench_envs: peer: " << result.dump() << "\n";
+      return result.at("make_steps_per_s").get<double>();
+    } catch (const std::exception&) {
+      std::cerr << "bench_envs: the Gymnasium peer failed (" << command << ")\n";
+      return std::nullopt;
+    }
+  }();
+  return figure;
+}
 
 void env_step(benchmark::State& state, const std::string& id) {
   const auto env = pib::envs::make(id);
@@ -30,8 +72,12 @@ void env_step(benchmark::State& state, const std::string& id) {
       env->reset();
   }
   state.SetItemsProcessed(state.iterations());
-  if (const char* peer = std::getenv("PIB_PEER_GYMNASIUM_STEPS_PER_S"); peer && id == "CartPole-v1") {
-    state.counters["peer_gymnasium_steps_per_s"] = std::strtod(peer, nullptr);
+  if (id != "CartPole-v1") return;
+  if (const auto peer = gymnasium_cartpole_steps_per_s()) {
+    state.counters["gymnasium_steps_per_s"] = *peer;
+    // A rate counter is divided by the CPU time: (iterations / peer) / time = our steps/s over Gymnasium's.
+    state.counters["x_gymnasium"] =
+        benchmark::Counter(static_cast<double>(state.iterations()) / *peer, benchmark::Counter::kIsRate);
   }
 }
 
