@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <numbers>
 #include <utility>
@@ -24,9 +25,11 @@ class Ziggurat {
     for (;;) {
       const std::uint64_t u = rng();
       const unsigned layer = static_cast<unsigned>(u & 0xFFu);
-      const double sign = ((u >> 8) & 1u) ? -1.0 : 1.0;
+      const std::uint64_t sign_bit = (u & 0x100u) << 55;  // bit 8 of u becomes the sign (branch-free)
       const double x = static_cast<double>(u >> 11) * 0x1.0p-53 * x_[layer];
-      if (x < x_[layer + 1]) return sign * x;
+      if (x < x_[layer + 1]) [[likely]]
+        return std::bit_cast<double>(std::bit_cast<std::uint64_t>(x) ^ sign_bit);
+      const double sign = sign_bit ? -1.0 : 1.0;
       if (layer == 0) {  // the tail beyond R (Marsaglia 1964)
         double t, y;
         do {
@@ -57,6 +60,11 @@ class Ziggurat {
   std::array<double, kLayers + 1> x_{};
   std::array<double, kLayers + 1> f_{};
 };
+
+// round(x) for 0 <= x < 2^62 by truncation: std::round/floor are library calls without SSE4.1.
+inline double round_nonnegative(double x) {
+  return static_cast<double>(static_cast<std::int64_t>(x + 0.5));
+}
 
 // Poisson(mean) for small means by Knuth's multiplication method (mean < 30 here: at most a few dozen draws).
 double poisson_small(double mean, Rng& rng) {
@@ -409,7 +417,7 @@ void OpticalUnit::scatter(Kernel<S>& k, const Eigen::Ref<const Matrix>& x) const
         continue;
       }
       const double u = std::clamp((xj - c.low[j]) / (c.high[j] - c.low[j]), 0.0, 1.0);
-      const double level = std::round(255.0 * u);
+      const double level = round_nonnegative(255.0 * u);
       if (phase) {
         k.encoded(i, j) = static_cast<S>(std::cos(std::numbers::pi * level / 255.0));
         k.encoded(i, m + j) = static_cast<S>(std::sin(std::numbers::pi * level / 255.0));
@@ -447,6 +455,7 @@ void OpticalUnit::forward(Kernel<S>& k, const Params& params, const Eigen::Ref<c
   const Ziggurat& normal = Ziggurat::instance();
   out.response.resize(n, p);
   k.frame.resize(n, p);
+  Rng local = rng;  // a local copy keeps the generator's state in registers in the loop below
   for (Eigen::Index i = 0; i < n; ++i) {
     const S* re = k.field.row(i).data();
     const S* im = re + p;
@@ -458,19 +467,20 @@ void OpticalUnit::forward(Kernel<S>& k, const Params& params, const Eigen::Ref<c
       if (shot) {
         const double electrons = dn * e_per_dn;
         if (electrons >= kPoissonExactBelow_e) {
-          dn += std::sqrt(dn * dn_per_e + read_var) * normal(rng);  // shot and read noise in one Gaussian
+          dn += std::sqrt(dn * dn_per_e + read_var) * normal(local);  // shot and read noise in one Gaussian
         } else {
-          dn = poisson_small(electrons, rng) * dn_per_e;
-          if (read) dn += config_.read_noise_dn * normal(rng);
+          dn = poisson_small(electrons, local) * dn_per_e;
+          if (read) dn += config_.read_noise_dn * normal(local);
         }
       } else if (read) {
-        dn += config_.read_noise_dn * normal(rng);
+        dn += config_.read_noise_dn * normal(local);
       }
-      dn = std::clamp(std::floor(dn + 0.5), 0.0, full_scale_dn);
+      dn = round_nonnegative(std::clamp(dn, 0.0, full_scale_dn));
       response[j] = dn * inv_full_scale;
       frame[j] = static_cast<S>(response[j]);
     }
   }
+  rng = local;
 
   // 4. The trainable digital layer on the frame.
   k.z.resize(n, config_.output_dim);
