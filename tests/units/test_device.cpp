@@ -1,0 +1,129 @@
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/random.hpp"
+#include "units/device.hpp"
+#include "units/registry.hpp"
+
+using pib::units::Matrix;
+using pib::units::Measurement;
+using pib::units::Vector;
+
+namespace {
+double wall_ms_of(auto&& f) {
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+}  // namespace
+
+TEST_CASE("a deploy holds the caller for deploy_us / time_scale", "[device]") {
+  // 400 ms of device time at time_scale 8: 50 ms of wall time.
+  auto unit = pib::units::make_unit({{"kind", "digital_dense"},
+                                     {"input_dim", 2},
+                                     {"output_dim", 2},
+                                     {"deploy_us", 400000},
+                                     {"time_scale", 8}},
+                                    1);
+  pib::Rng rng(1);
+  const Vector p = unit->parameters();
+  const double ms = wall_ms_of([&] { unit->deploy(p, rng); });
+  CHECK(ms >= 45.0);
+  CHECK(ms < 250.0);
+}
+
+TEST_CASE("the device ledger adds up measure and deploy time", "[device]") {
+  auto unit = pib::units::make_unit({{"kind", "optical"},
+                                     {"input_dim", 3},
+                                     {"output_dim", 2},
+                                     {"n_speckle", 8},
+                                     {"forward_us_per_sample", 500},
+                                     {"deploy_us", 1000},
+                                     {"time_scale", 1e6}},
+                                    1);
+  pib::Rng rng(1);
+  Measurement m;
+  for (int i = 0; i < 5; ++i)
+    unit->measure(Matrix::Random(4, 3), m, rng);
+  unit->deploy(unit->parameters(), rng);
+  const auto ledger = unit->ledger();
+  CHECK(ledger.measures == 5);
+  CHECK(ledger.deploys == 1);
+  CHECK(ledger.measure_us == Approx(5 * 4 * 500.0));
+  CHECK(ledger.deploy_us == Approx(1000.0));
+  CHECK(ledger.busy_us == Approx(ledger.measure_us + ledger.deploy_us));
+  CHECK(ledger.idle_us >= 0.0);
+  CHECK(unit->timing().forward_us_per_sample == 500.0);
+}
+
+TEST_CASE("a measure during a deploy uses the previous parameters", "[device][concurrency]") {
+  for (const char* kind : {"digital_dense", "optical"}) {
+    auto unit = pib::units::make_unit({{"kind", kind},
+                                       {"input_dim", 3},
+                                       {"output_dim", 2},
+                                       {"forward_us_per_sample", 0},
+                                       {"deploy_us", 300000},  // 300 ms at time_scale 2: 150 ms wall
+                                       {"time_scale", 2}},
+                                      1);
+    pib::Rng rng(1), deploy_rng(2);
+    const Matrix x = Matrix::Random(4, 3);
+    Measurement before, during, after;
+    unit->measure(x, before, rng);
+    const Vector next = Vector::Constant(unit->parameter_count(), 0.25);
+    std::atomic<bool> started{false};
+    std::thread deployer([&] {
+      started = true;
+      unit->deploy(next, deploy_rng);
+    });
+    while (!started)
+      std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    unit->measure(x, during, rng);  // while the device is still programming
+    deployer.join();
+    unit->measure(x, after, rng);
+    CHECK(during.version == 0);
+    if (std::string(kind) == "digital_dense") CHECK(during.output == before.output);
+    CHECK(after.version == 1);
+    CHECK(unit->version() == 1);
+    CHECK(unit->parameters() == next);
+  }
+}
+
+TEST_CASE("concurrent measures and deploys on one unit are safe", "[device][concurrency]") {
+  auto unit = pib::units::make_unit({{"kind", "optical"},
+                                     {"input_dim", 3},
+                                     {"output_dim", 2},
+                                     {"n_speckle", 16},
+                                     {"forward_us_per_sample", 100},
+                                     {"deploy_us", 1000},
+                                     {"time_scale", 100}},
+                                    1);
+  const Matrix x = Matrix::Random(8, 3);
+  std::thread deployer([&] {
+    pib::Rng rng(3);
+    for (int i = 0; i < 20; ++i)
+      unit->deploy(Vector::Constant(unit->parameter_count(), 0.01 * i), rng);
+  });
+  std::thread measurer([&] {
+    pib::Rng rng(4);
+    Measurement m;
+    std::uint64_t last = 0;
+    for (int i = 0; i < 50; ++i) {
+      unit->measure(x, m, rng);
+      CHECK(m.version >= last);  // versions never go back
+      last = m.version;
+    }
+  });
+  pib::Rng rng(5);
+  Measurement m;
+  for (int i = 0; i < 50; ++i)
+    unit->measure(x, m, rng);
+  deployer.join();
+  measurer.join();
+  CHECK(unit->version() == 20);
+  CHECK(unit->ledger().measures == 100);
+}
