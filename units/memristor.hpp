@@ -320,6 +320,26 @@ class MemristorConv2dUnit final : public MemristorCrossbarUnit {
   MemristorConv2dUnit(const MemristorConv2dUnit& other) = default;
 };
 
+// `pib device characterize` for a crossbar unit (any of the three kinds; InvalidArgument otherwise): deploys
+// a random weight matrix (uniform in [-1, 1], bias 0) with `seed`, reads every device `reads` times in
+// single-cell read mode, calibrates on one random batch (256 samples, uniform in [-1, 1]) and measures
+// another, then reads one fixed input `reads` times. JSON keys:
+//   read_noise_rel           mean over devices of std / mean of the repeated cell reads
+//   program_error_uS_rms     rms of (mean read - target conductance) over working devices, read noise
+//   removed;
+//                            it includes the chip's d2d variation, IR drop and drift (what a chip's
+//                            histogram shows); with those off it estimates prog_sigma_uS
+//   levels, levels_used      configured states per device, distinct target states in the random matrix
+//   adc_saturation_fraction  fraction of working-channel conversions at a rail on the measured batch
+//   column_noise_lsb         std of repeated column reads at a fixed input, in LSB of the first row tile's
+//   ADC measure_us_per_sample    device time per sample; simulation_wall_us_per_sample the emulation's wall
+//   time deploy_us                device time of programming the random matrix (changed cells x program time)
+//   faults                   adc_channels [{channel, mode}], constant_channels (channels whose outputs were
+//                            constant over the random batch), stuck_at_gmin_cells, stuck_at_gmax_cells
+//   plus rows, cols, devices, reads, g_min_uS, g_max_uS, the configured noise sizes and "systematic".
+// Note: it deploys (holding the programming channel for deploy_us / time_scale) and re-calibrates the unit.
+nlohmann::json characterize_memristor(Unit& unit, std::uint64_t seed, int reads = 64);
+
 // Registry factories (config without the "kind" key).
 std::unique_ptr<Unit> make_memristor_dense_unit(const nlohmann::json& config, std::uint64_t seed);
 std::unique_ptr<Unit> make_memristor_conv1d_unit(const nlohmann::json& config, std::uint64_t seed);

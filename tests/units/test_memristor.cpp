@@ -557,3 +557,30 @@ TEST_CASE("memristor_dense: measures during a deploy use the previous parameters
   CHECK(old_seen > 0);
   CHECK(unit.version() == 1);
 }
+
+TEST_CASE("memristor: characterize reports the configured statistics back", "[units][memristor]") {
+  nlohmann::json config = {{"kind", "memristor_dense"}, {"input_dim", 64}, {"output_dim", 32},
+                           {"d2d_sigma_rel", 0.0},      {"ir_drop", 0.0},  {"program_us_per_cell", 1.0},
+                           {"time_scale", 1e6}};
+  auto unit = make_unit(config, 3);
+  const auto report = characterize_memristor(*unit, 5, 64);
+  // 4096 devices x 64 reads: both estimates are within about 1 % of the truth; tolerance 5 %.
+  CHECK(report.at("read_noise_rel").get<double>() == Approx(0.03).epsilon(0.05));
+  CHECK(report.at("program_error_uS_rms").get<double>() == Approx(1.0).epsilon(0.05));
+  CHECK(report.at("levels").get<int>() == 16);
+  CHECK(report.at("levels_used").get<int>() == 16);
+  CHECK(report.at("deploy_us").get<double>() > 2000.0);  // most of the 4096 devices change level
+  CHECK(report.at("measure_us_per_sample").get<double>() == 1.0);
+  CHECK(report.at("adc_saturation_fraction").get<double>() < 0.05);
+  CHECK(report.at("faults").at("adc_channels").empty());
+  CHECK(report.at("faults").at("constant_channels").empty());
+
+  config["faults"] = {{"adc_channels", {{{"channel", 7}, {"mode", "zero"}}}},
+                      {"stuck_at_gmin_fraction", 0.01}};
+  auto faulty = make_unit(config, 3);
+  const auto faulty_report = characterize_memristor(*faulty, 5, 16);
+  CHECK(faulty_report.at("faults").at("adc_channels").size() == 1);
+  CHECK(faulty_report.at("faults").at("adc_channels")[0].at("channel") == 7);
+  CHECK(faulty_report.at("faults").at("constant_channels") == nlohmann::json::array({7}));
+  CHECK(faulty_report.at("faults").at("stuck_at_gmin_cells") == 41);  // round(0.01 x 4096)
+}
