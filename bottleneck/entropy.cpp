@@ -34,6 +34,13 @@ SpectralScratch::Solver& SpectralScratch::solver_for(Eigen::Index n) {
   return *solvers_[index];
 }
 
+avx2::Eigh& SpectralScratch::fast_solver_for(Eigen::Index n) {
+  const auto index = static_cast<std::size_t>(n);
+  if (fast_solvers_.size() <= index) fast_solvers_.resize(index + 1);
+  if (!fast_solvers_[index]) fast_solvers_[index] = std::make_unique<avx2::Eigh>();
+  return *fast_solvers_[index];
+}
+
 double SpectralScratch::entropy(const Eigen::Ref<const Matrix>& A, double alpha, Eigen::Ref<Matrix>* grad) {
   if (alpha == 2.0) {  // S_2 = -log2 |A|_F^2, dS_2/dA = -2 A / (ln 2 |A|_F^2)
     const double fro2 = A.squaredNorm();
@@ -49,10 +56,22 @@ double SpectralScratch::entropy(const Eigen::Ref<const Matrix>& A, double alpha,
 double SpectralScratch::spectral_sum(const Eigen::Ref<const Matrix>& A, double alpha,
                                      Eigen::Ref<Matrix>* grad) {
   const Eigen::Index n = A.rows();
-  Solver& solver = solver_for(n);
   // A is symmetric, so its row-major storage read as column-major is A itself.
-  solver.compute(A.transpose(), grad ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
-  const Eigen::VectorXd& lambda = solver.eigenvalues();  // ascending
+  const bool fast = simd_enabled() && A.outerStride() == n;
+  const double* values = nullptr;
+  const double* vectors = nullptr;
+  if (fast) {
+    avx2::Eigh& solver = fast_solver_for(n);
+    solver.compute(A.data(), n, grad != nullptr);
+    values = solver.eigenvalues();
+    if (grad) vectors = solver.eigenvectors();
+  } else {
+    Solver& solver = solver_for(n);
+    solver.compute(A.transpose(), grad ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
+    values = solver.eigenvalues().data();
+    if (grad) vectors = solver.eigenvectors().data();
+  }
+  const Eigen::Map<const Eigen::VectorXd> lambda(values, n);  // ascending
   const double threshold =
       static_cast<double>(n) * std::numeric_limits<double>::epsilon() * std::max(lambda(n - 1), 0.0);
   Eigen::Index first = 0;  // first eigenvalue above the numerical-zero threshold
@@ -79,7 +98,7 @@ double SpectralScratch::spectral_sum(const Eigen::Ref<const Matrix>& A, double a
     for (Eigen::Index i = first; i < n; ++i)
       f_(i) = std::pow(lambda(i), alpha - 1.0);
   }
-  const auto U = solver.eigenvectors().rightCols(m);
+  const auto U = Eigen::Map<const Eigen::MatrixXd>(vectors, n, n).rightCols(m);
   if (basis_.rows() != n || basis_.cols() != n) basis_.resize(n, n);
   auto B = basis_.leftCols(m);
   if (alpha == 1.0) {  // f changes sign: a general product
@@ -90,7 +109,10 @@ double SpectralScratch::spectral_sum(const Eigen::Ref<const Matrix>& A, double a
   // f >= 0: a symmetric rank-m update with the basis scaled by sqrt(f), half the work of a general product.
   B.noalias() = U * f_.tail(m).cwiseSqrt().asDiagonal();
   grad->setZero();
-  grad->template selfadjointView<Eigen::Lower>().rankUpdate(B);
+  if (fast && grad->outerStride() == n)
+    avx2::syrk_lower_colmajor(B.data(), n, m, 1.0, grad->data());
+  else
+    grad->template selfadjointView<Eigen::Lower>().rankUpdate(B);
   grad->template triangularView<Eigen::StrictlyUpper>() = grad->transpose();
   return sum;
 }

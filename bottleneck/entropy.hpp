@@ -18,6 +18,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "bottleneck/kernel.hpp"
+#include "bottleneck/simd.hpp"
 
 namespace pib::bottleneck {
 
@@ -83,9 +84,12 @@ class SpectralScratch {
   using Solver = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>;
   Solver& solver_for(Eigen::Index n);
 
-  std::vector<std::unique_ptr<Solver>> solvers_;  // indexed by matrix size
-  Eigen::MatrixXd basis_;                         // eigenvectors scaled by sqrt|f(lambda)|
-  Eigen::VectorXd f_;                             // f(lambda) of the gradient
+  avx2::Eigh& fast_solver_for(Eigen::Index n);
+
+  std::vector<std::unique_ptr<Solver>> solvers_;           // indexed by matrix size
+  std::vector<std::unique_ptr<avx2::Eigh>> fast_solvers_;  // the same for the AVX2 build
+  Eigen::MatrixXd basis_;                                  // eigenvectors scaled by sqrt|f(lambda)|
+  Eigen::VectorXd f_;                                      // f(lambda) of the gradient
 };
 
 }  // namespace detail

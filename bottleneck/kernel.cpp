@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "bottleneck/simd.hpp"
 #include "common/error.hpp"
 
 namespace pib::bottleneck {
@@ -35,7 +36,10 @@ void squared_distances(const Eigen::Ref<const Matrix>& Z, Eigen::Ref<Matrix> D2)
   // into the lower triangle (diagonal -2 |z_i|^2). The distances are written to the upper triangle first, so
   // the diagonal stays readable, then mirrored.
   D2.setZero();
-  D2.template selfadjointView<Eigen::Lower>().rankUpdate(Z, -2.0);
+  if (detail::simd_enabled() && Z.outerStride() == Z.cols() && D2.outerStride() == n)
+    detail::avx2::syrk_lower(Z.data(), n, Z.cols(), -2.0, D2.data());
+  else
+    D2.template selfadjointView<Eigen::Lower>().rankUpdate(Z, -2.0);
   for (Eigen::Index i = 1; i < n; ++i) {
     const double half_ii = -0.5 * D2(i, i);
     for (Eigen::Index j = 0; j < i; ++j)

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "bottleneck/simd.hpp"
 #include "common/error.hpp"
 
 namespace pib::bottleneck {
@@ -94,7 +95,10 @@ double joint_term_blocks(const BatchTargets& batch, const Matrix& K_z, double al
 void gaussian_backward(Matrix& G, const Matrix& K, const Eigen::Ref<const Matrix>& Z, double sigma,
                        Eigen::Ref<Matrix> dZ) {
   G.array() *= K.array();
-  dZ.noalias() = G * Z;
+  if (detail::simd_enabled() && Z.outerStride() == Z.cols() && dZ.outerStride() == dZ.cols())
+    detail::avx2::gemm_nn(G.data(), Z.data(), Z.rows(), Z.cols(), dZ.data());
+  else
+    dZ.noalias() = G * Z;
   const double c = 2.0 / (sigma * sigma);
   for (Eigen::Index i = 0; i < Z.rows(); ++i)
     dZ.row(i) = c * (dZ.row(i) - G.row(i).sum() * Z.row(i));
