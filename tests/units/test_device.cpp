@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/error.hpp"
 #include "common/random.hpp"
+#include "units/characterize.hpp"
 #include "units/device.hpp"
 #include "units/registry.hpp"
 
@@ -126,4 +128,39 @@ TEST_CASE("concurrent measures and deploys on one unit are safe", "[device][conc
   measurer.join();
   CHECK(unit->version() == 20);
   CHECK(unit->ledger().measures == 100);
+}
+
+TEST_CASE("characterize reports the configured optical camera statistics back", "[device][characterize]") {
+  const auto result = pib::units::characterize_unit({{"kind", "optical"},
+                                                     {"input_dim", 8},
+                                                     {"output_dim", 4},
+                                                     {"n_speckle", 128},
+                                                     {"full_well_e", 5000},
+                                                     {"read_noise_dn", 2.0},
+                                                     {"time_scale", 1e9}},
+                                                    3, 300);
+  const auto j = result.to_json();
+  CHECK(j.at("kind") == "optical");
+  CHECK(result.read_noise_rel == Approx(j.at("read_noise_rel_expected").get<double>()).epsilon(0.1));
+  CHECK(j.at("full_well_e_fit").get<double>() == Approx(5000.0).epsilon(0.15));
+  CHECK(j.at("read_noise_dn_fit").get<double>() == Approx(2.0).epsilon(0.15));
+  CHECK(result.levels == 256.0);
+  CHECK(*result.camera_saturation_fraction < 0.01);  // 99.9th percentile at full scale
+  CHECK(result.measure_us_per_sample == Approx(16667.0));
+  CHECK(result.deploy_us == Approx(16667.0));
+  CHECK(j.at("faults").at("affected_channels").empty());
+}
+
+TEST_CASE("characterize a digital unit: no noise, the config's parameters", "[device][characterize]") {
+  const auto result = pib::units::characterize_unit(
+      {{"kind", "digital_dense"}, {"input_dim", 2}, {"output_dim", 1}, {"parameters", {0.0, 0.0, 1.0}}}, 1,
+      8);
+  CHECK(result.read_noise_rel < 1e-12);
+  CHECK_FALSE(result.levels.has_value());
+  // W = 0, b = 1: the single output channel is constant over the random batch.
+  CHECK(result.faults.at("affected_channels") == nlohmann::json::array({0}));
+  CHECK_THROWS_AS(
+      pib::units::characterize_unit(
+          {{"kind", "digital_dense"}, {"input_dim", 2}, {"output_dim", 1}, {"parameters", {1.0}}}, 1, 8),
+      pib::ConfigError);
 }
