@@ -1,5 +1,6 @@
 #include "data/loaders.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -140,32 +141,83 @@ Dataset load_fashion_mnist(const fs::path& dir) {
   return d;
 }
 
+namespace {
+
+// Streams {"data": [numbers...]} into a vector without building a JSON tree (the files hold ~800,000 numbers
+// each). Any other shape is recorded in `problem` and stops the parse.
+class DigitSax : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  std::vector<double> values;
+  std::string problem;
+  bool saw_data = false;
+
+  bool null() override { return bad("null"); }
+  bool boolean(bool) override { return bad("a boolean"); }
+  bool number_integer(number_integer_t v) override { return number(static_cast<double>(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return number(v); }
+  bool string(string_t&) override { return bad("a string"); }
+  bool binary(binary_t&) override { return bad("binary data"); }
+  bool start_object(std::size_t) override {
+    if (depth_++ != 0) return bad("a nested object");
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (k != "data") return bad("the key \"" + k + "\"");
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ != 1 || in_array_) return bad("a nested array");
+    in_array_ = saw_data = true;
+    return true;
+  }
+  bool end_array() override {
+    in_array_ = false;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    problem = "not valid JSON (truncated?) at byte " + std::to_string(position) + ": " + e.what();
+    return false;
+  }
+
+ private:
+  bool number(double v) {
+    if (!in_array_) return bad("a number outside \"data\"");
+    if (!(v >= 0.0 && v <= 1.0))
+      return bad("value " + std::to_string(values.size()) + " = " + std::to_string(v) + " outside [0, 1]");
+    values.push_back(v);
+    return true;
+  }
+  bool bad(const std::string& what) {
+    if (problem.empty())
+      problem = what.rfind("value ", 0) == 0 ? what : "expected {\"data\": [numbers]}, found " + what;
+    return false;
+  }
+  int depth_ = 0;
+  bool in_array_ = false;
+};
+
+}  // namespace
+
 Matrix read_mnist_digit_json(const fs::path& file) {
   require_file(file);
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) file_error(file, "cannot be opened");
-  nlohmann::json json;
-  try {
-    in >> json;
-  } catch (const nlohmann::json::exception& e) {
-    file_error(file, std::string("not valid JSON (truncated?): ") + e.what());
-  }
-  if (!json.is_object() || !json.contains("data") || !json["data"].is_array())
-    file_error(file, "expected an object {\"data\": [...]}");
-  const auto& values = json["data"];
+  DigitSax sax;
+  const bool ok = nlohmann::json::sax_parse(in, &sax);
+  if (!ok || !sax.problem.empty()) file_error(file, sax.problem.empty() ? "not valid JSON" : sax.problem);
+  if (!sax.saw_data) file_error(file, "expected an object {\"data\": [...]}");
   constexpr std::size_t pixels = kImageSide * kImageSide;
-  if (values.empty() || values.size() % pixels != 0)
-    file_error(file, "\"data\" has " + std::to_string(values.size()) +
-                         " values, not a positive multiple of " + std::to_string(pixels) +
-                         " (28 x 28 per digit)");
-  Matrix out(static_cast<Eigen::Index>(values.size() / pixels), static_cast<Eigen::Index>(pixels));
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!values[i].is_number()) file_error(file, "value " + std::to_string(i) + " is not a number");
-    const double v = values[i].get<double>();
-    if (!(v >= 0.0 && v <= 1.0))
-      file_error(file, "value " + std::to_string(i) + " = " + values[i].dump() + " is outside [0, 1]");
-    out.data()[i] = v;
-  }
+  const std::size_t n = sax.values.size();
+  if (n == 0 || n % pixels != 0)
+    file_error(file, "\"data\" has " + std::to_string(n) + " values, not a positive multiple of " +
+                         std::to_string(pixels) + " (28 x 28 per digit)");
+  Matrix out(static_cast<Eigen::Index>(n / pixels), static_cast<Eigen::Index>(pixels));
+  std::copy(sax.values.begin(), sax.values.end(), out.data());
   return out;
 }
 
