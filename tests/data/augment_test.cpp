@@ -26,7 +26,7 @@ ImageAugmentConfig only_translation() {
 }
 }  // namespace
 
-TEST_CASE("Image augmentation is deterministic per seed; two views differ", "[data][augment]") {
+TEST_CASE("Image augmentation is deterministic per seed and two views differ", "[data][augment]") {
   const ImageAugmenter aug(ImageAugmentConfig{});
   const Matrix x = ramp_images(8) / 9000.0;
   Matrix a1, b1, a2, b2;
