@@ -334,8 +334,9 @@ class MemristorConv2dUnit final : public MemristorCrossbarUnit {
 //   column_noise_lsb         std of repeated column reads at a fixed input, in LSB of the first row tile's
 //   ADC measure_us_per_sample    device time per sample; simulation_wall_us_per_sample the emulation's wall
 //   time deploy_us                device time of programming the random matrix (changed cells x program time)
-//   faults                   adc_channels [{channel, mode}], constant_channels (channels whose outputs were
-//                            constant over the random batch), stuck_at_gmin_cells, stuck_at_gmax_cells
+//   faults                   affected_channels (broken ADC channels and channels constant over the random
+//                            batch), adc_channels [{channel, mode}], constant_channels, stuck_cell_channels
+//                            (channels with a stuck device), stuck_at_gmin_cells, stuck_at_gmax_cells
 //   plus rows, cols, devices, reads, g_min_uS, g_max_uS, the configured noise sizes and "systematic".
 // Note: it deploys (holding the programming channel for deploy_us / time_scale) and re-calibrates the unit.
 nlohmann::json characterize_memristor(Unit& unit, std::uint64_t seed, int reads = 64);

@@ -103,6 +103,15 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
   nlohmann::json adc_faults = nlohmann::json::array();
   for (const auto& [channel, mode] : d_after.adc_faults)
     adc_faults.push_back({{"channel", channel}, {"mode", to_string(mode)}});
+  std::set<Eigen::Index> affected;  // broken ADC channels and channels read constant
+  for (const auto& [channel, mode] : d_after.adc_faults)
+    affected.insert(channel);
+  for (const auto& channel : constant_channels)
+    affected.insert(channel.get<Eigen::Index>());
+  nlohmann::json stuck_channels = nlohmann::json::array();
+  for (Eigen::Index j = 0; j < cols; ++j)
+    if ((d_after.stuck_pos.col(j).array() != 0).any() || (d_after.stuck_neg.col(j).array() != 0).any())
+      stuck_channels.push_back(j);
   const auto stuck = [&](int mode) {
     return (d_after.stuck_pos.array() == mode).count() + (d_after.stuck_neg.array() == mode).count();
   };
@@ -126,7 +135,9 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
       {"simulation_wall_us_per_sample", wall_us / static_cast<double>(n)},
       {"deploy_us", deploy_us},
       {"faults",
-       {{"adc_channels", adc_faults},
+       {{"affected_channels", affected},
+        {"adc_channels", adc_faults},
+        {"stuck_cell_channels", stuck_channels},
         {"constant_channels", constant_channels},
         {"stuck_at_gmin_cells", stuck(1)},
         {"stuck_at_gmax_cells", stuck(2)}}},

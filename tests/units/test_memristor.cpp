@@ -582,5 +582,7 @@ TEST_CASE("memristor: characterize reports the configured statistics back", "[un
   CHECK(faulty_report.at("faults").at("adc_channels").size() == 1);
   CHECK(faulty_report.at("faults").at("adc_channels")[0].at("channel") == 7);
   CHECK(faulty_report.at("faults").at("constant_channels") == nlohmann::json::array({7}));
+  CHECK(faulty_report.at("faults").at("affected_channels") == nlohmann::json::array({7}));
+  CHECK(report.at("faults").at("affected_channels").empty());
   CHECK(faulty_report.at("faults").at("stuck_at_gmin_cells") == 41);  // round(0.01 x 4096)
 }
