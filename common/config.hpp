@@ -79,4 +79,42 @@ void require_config(bool ok, const std::string& path, const V& value, const std:
   if (!ok) raise<ConfigError>(path, ": ", value, " is out of range: expected ", expected);
 }
 
+// Applies a command-line override "key.path=value" to `j`: the value is parsed as JSON when it can be
+// (numbers, true/false, arrays, quoted strings) and taken as a plain string otherwise; intermediate objects
+// are created; an array element is addressed by its index ("units.0.n_speckle=512").
+inline void apply_override(nlohmann::json& j, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    raise<ConfigError>("override '", assignment, "': expected key.path=value");
+  const std::string path = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+  if (value.is_discarded()) value = text;
+  nlohmann::json* node = &j;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty()) raise<ConfigError>("override '", assignment, "': empty key in '", path, "'");
+    if (node->is_array()) {
+      std::size_t index = 0;
+      try {
+        index = std::stoul(key);
+      } catch (const std::exception&) {
+        raise<ConfigError>("override '", assignment, "': '", key, "' is not an index into an array");
+      }
+      if (index >= node->size())
+        raise<ConfigError>("override '", assignment, "': index ", index, " out of range (size ", node->size(), ")");
+      node = &(*node)[index];
+    } else {
+      if (!node->is_object() && !node->is_null())
+        raise<ConfigError>("override '", assignment, "': '", key, "' is below a value that is not an object");
+      node = &(*node)[key];
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  *node = value;
+}
+
 }  // namespace pib

@@ -1,0 +1,94 @@
+#pragma once
+// The RL agent's configuration (DESIGN.md 4.3): every hyperparameter is runtime config with a documented
+// default. The defaults are the recipe that solved CartPole-v1 in the prototype (DESIGN.md 8): 3-step
+// returns, gamma 0.995, Double DQN, hard target copy every 250 updates, one update every 4 environment
+// steps, batch 64, buffer 50,000, Adam lr 1e-3 decaying linearly to 1e-5 over 200,000 steps, epsilon
+// 1 -> 0.01 over 20,000 steps, gradient-norm clip 10, PIB with alpha 2, beta 0.1, lambda 1 and Y = the TD
+// targets (sigma_y = their batch std), two optical units with 8-bit phase encoding, 256 speckle pixels and
+// 64 features each, one reference pixel.
+//
+// Read with `RlConfig::from_json` (unknown keys and out-of-range values are ConfigErrors naming the key)
+// and written back, fully resolved, with `to_json`.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pib::agent {
+
+enum class Schedule { sync, async };
+enum class TdLoss { squared, huber };
+
+struct PibTermConfig {
+  bool enabled = true;          // false: local TD alone
+  double alpha = 2.0;           // Renyi order (2: the closed-form fast path)
+  double beta = 0.1;            // weight of I(X; Z)
+  std::string y = "td_target";  // what Y is: td_target | action | action_target
+  double sigma_y = 0.0;         // Gaussian width on the TD targets; <= 0: their batch std
+  double sigma_x = 0.0;         // width on the scaled states; <= 0: fixed once from the calibration states
+  std::string z_width = "knn";  // kernel-width rule for Z: knn | median | silverman | fixed
+  double z_width_value = 1.0;   // sigma for z_width = fixed
+  int z_width_k = 10;           // k for z_width = knn
+};
+
+struct RlConfig {
+  std::string env = "CartPole-v1";
+  std::uint64_t seed = 0;
+  Schedule schedule = Schedule::sync;
+
+  // Run length and stopping.
+  std::int64_t total_steps = 300000;  // environment steps
+  bool stop_when_solved = true;       // stop once the 100-episode mean reaches the env's threshold
+  std::int64_t metrics_every = 2000;  // environment steps between update-interval metric lines
+  std::int64_t checkpoint_every = 50000;  // environment steps between checkpoints (0: only at the end)
+
+  // Q-learning.
+  double gamma = 0.995;
+  int n_step = 3;
+  bool double_dqn = true;
+  std::string target_update = "hard";  // hard | polyak
+  int target_update_every = 250;       // updates between hard copies
+  double polyak_tau = 0.005;
+  TdLoss td_loss = TdLoss::huber;
+  double lambda_td = 1.0;  // L_l = L_PIB + lambda L_TD
+
+  // Data flow.
+  std::int64_t learning_starts = 1000;
+  int update_every = 4;
+  int batch_size = 64;
+  std::int64_t buffer_size = 50000;
+
+  // Optimisation.
+  double lr = 1e-3;
+  double lr_final = 1e-5;
+  std::int64_t lr_decay_steps = 200000;  // environment steps
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_eps = 1e-8;
+  double grad_clip_norm = 10.0;  // per unit (its layer and its head); <= 0: off
+
+  // Exploration.
+  double epsilon_start = 1.0;
+  double epsilon_final = 0.01;
+  std::int64_t epsilon_decay_steps = 20000;
+
+  // Observation scaling before the first unit: x / obs_scale (empty: from the observation space's finite
+  // bounds, x / max(|low|, |high|); an infinite bound needs an explicit scale).
+  std::vector<double> obs_scale = {2.4, 3.0, 0.21, 3.0};
+
+  PibTermConfig pib;
+
+  // The Q-network: unit configs as pib::units::make_unit takes them (input_dim of the first unit and of
+  // each next unit are filled in by the agent), and device overrides applied to every unit.
+  nlohmann::json units = default_units();
+  double time_scale = 0.0;  // > 0: overrides every unit's time_scale (1e9 turns latency emulation off)
+
+  static nlohmann::json default_units();
+  static RlConfig from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
+  void validate() const;
+};
+
+}  // namespace pib::agent

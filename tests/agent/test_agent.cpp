@@ -1,0 +1,264 @@
+// The RL agent: n-step aggregation, config errors, sync-mode reproducibility, exact resume, corrupt
+// checkpoints, a user's environment that returns NaN, the async schedule under real threads, and learning.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "agent/config.hpp"
+#include "agent/nstep.hpp"
+#include "agent/trainer.hpp"
+#include "envs/registry.hpp"
+
+namespace fs = std::filesystem;
+using pib::agent::RlConfig;
+using pib::agent::Trainer;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("pib_test_agent_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A small, fast configuration: two digital units, short run.
+RlConfig small_config(std::int64_t steps) {
+  nlohmann::json j = {
+      {"total_steps", steps},
+      {"learning_starts", 200},
+      {"batch_size", 32},
+      {"buffer_size", 5000},
+      {"metrics_every", 500},
+      {"checkpoint_every", 0},
+      {"stop_when_solved", false},
+      {"target_update_every", 50},
+      {"units", nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 32}, {"activation", "relu"}},
+                                       {{"kind", "digital_dense"}, {"output_dim", 16}, {"activation", "relu"}}})}};
+  return RlConfig::from_json(j);
+}
+
+}  // namespace
+
+TEST_CASE("n-step aggregation: returns, discounts and episode ends", "[agent]") {
+  pib::agent::NStepAggregator agg(3, 0.5);
+  std::vector<pib::replay::Transition> out;
+  const float o0[1] = {0}, o1[1] = {1}, o2[1] = {2}, o3[1] = {3}, o4[1] = {4};
+  agg.add(o0, 0, 1.0, o1, false, false, out);
+  CHECK(out.empty());
+  agg.add(o1, 1, 2.0, o2, false, false, out);
+  CHECK(out.empty());
+  agg.add(o2, 0, 4.0, o3, false, false, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].obs[0] == 0.0f);
+  CHECK(out[0].next_obs[0] == 3.0f);
+  CHECK(out[0].reward == Approx(1.0 + 0.5 * 2.0 + 0.25 * 4.0));
+  CHECK(out[0].discount == Approx(0.125));
+  CHECK_FALSE(out[0].terminated);
+  // The episode terminates on the next step: the two pending transitions flush with k = 3 and k = 2.
+  agg.add(o3, 1, 8.0, o4, true, false, out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[0].obs[0] == 1.0f);
+  CHECK(out[0].reward == Approx(2.0 + 0.5 * 4.0 + 0.25 * 8.0));
+  CHECK(out[1].obs[0] == 2.0f);
+  CHECK(out[1].reward == Approx(4.0 + 0.5 * 8.0));
+  CHECK(out[1].discount == Approx(0.25));
+  CHECK(out[2].obs[0] == 3.0f);
+  CHECK(out[2].reward == Approx(8.0));
+  CHECK(out[2].discount == Approx(0.5));
+  for (const auto& t : out) {
+    CHECK(t.terminated);
+    CHECK(t.next_obs[0] == 4.0f);
+  }
+  // Truncation bootstraps: the flag is truncated, not terminated.
+  agg.add(o0, 0, 1.0, o1, false, true, out);
+  REQUIRE(out.size() == 1);
+  CHECK_FALSE(out[0].terminated);
+  CHECK(out[0].truncated);
+}
+
+TEST_CASE("RL config errors name the key", "[agent]") {
+  CHECK_THROWS_WITH(RlConfig::from_json({{"gama", 0.9}}), Catch::Contains("unknown key 'gama'"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"gamma", 1.5}}), Catch::Contains("gamma"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"alpha", -1}}}}), Catch::Contains("pib.alpha"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"y", "reward"}}}}), Catch::Contains("pib.y"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"schedule", "eventually"}}), Catch::Contains("schedule"));
+  CHECK_THROWS_AS(RlConfig::from_json({{"batch_size", "many"}}), pib::ConfigError);
+  const auto c = RlConfig::from_json({{"gamma", 0.9}, {"pib", {{"beta", 0.5}}}});
+  const auto again = RlConfig::from_json(c.to_json());
+  CHECK(again.to_json() == c.to_json());
+  CHECK(again.gamma == 0.9);
+  CHECK(again.pib.beta == 0.5);
+  CHECK_THROWS_AS(Trainer(RlConfig::from_json({{"env", "NoSuchEnv-v0"}})), pib::InvalidArgument);
+}
+
+TEST_CASE("sync mode is bit-reproducible for a seed", "[agent]") {
+  const auto dir = temp_dir("resume");
+  auto cfg = small_config(1600);
+
+  // Two uninterrupted runs with the same seed end in byte-identical checkpoints.
+  Trainer a(cfg), b(cfg);
+  std::vector<double> returns_a;
+  pib::agent::Callbacks cb;
+  cb.on_episode = [&](const pib::agent::EpisodeRecord& e) { returns_a.push_back(e.episode_return); };
+  const auto sa = a.run(cb, {});
+  b.run({}, {});
+  CHECK(sa.env_steps == 1600);
+  CHECK(sa.updates == (1600 - 200) / 4);
+  CHECK(!returns_a.empty());
+  a.save_checkpoint(dir / "a.pib");
+  b.save_checkpoint(dir / "b.pib");
+  CHECK(file_bytes(dir / "a.pib") == file_bytes(dir / "b.pib"));
+
+  // Another seed gives another run.
+  auto other = cfg;
+  other.seed = 1;
+  Trainer c(other);
+  c.run({}, {});
+  c.save_checkpoint(dir / "c.pib");
+  CHECK(file_bytes(dir / "a.pib") != file_bytes(dir / "c.pib"));
+
+  fs::remove_all(dir);
+}
+
+TEST_CASE("resume continues exactly as an uninterrupted run", "[agent]") {
+  const auto dir = temp_dir("resume_exact");
+  auto cfg = small_config(1600);
+  cfg.checkpoint_every = 800;
+  Trainer whole(cfg);
+  whole.run({}, dir / "whole");  // writes checkpoint_800.pib and checkpoint_1600.pib
+  REQUIRE(fs::exists(dir / "whole" / "checkpoint_800.pib"));
+  auto resumed = Trainer::resume(dir / "whole" / "checkpoint_800.pib");
+  REQUIRE(resumed->env_steps() == 800);
+  resumed->run({}, dir / "resumed");
+  CHECK(file_bytes(dir / "whole" / "checkpoint_1600.pib") == file_bytes(dir / "resumed" / "checkpoint_1600.pib"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("corrupt checkpoints are clear errors", "[agent]") {
+  const auto dir = temp_dir("corrupt");
+  Trainer t(small_config(400));
+  t.run({}, {});
+  t.save_checkpoint(dir / "ok.pib");
+  const auto bytes = file_bytes(dir / "ok.pib");
+  {
+    std::ofstream out(dir / "short.pib", std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+  }
+  {
+    auto flipped = bytes;
+    flipped[flipped.size() / 2] ^= 0x5a;
+    std::ofstream out(dir / "flipped.pib", std::ios::binary);
+    out.write(flipped.data(), static_cast<std::streamsize>(flipped.size()));
+  }
+  {
+    std::ofstream out(dir / "foreign.pib", std::ios::binary);
+    out << "this is not a checkpoint at all, just some text";
+  }
+  CHECK_NOTHROW(Trainer::resume(dir / "ok.pib"));
+  CHECK_THROWS_AS(Trainer::resume(dir / "short.pib"), pib::FileError);
+  CHECK_THROWS_WITH(Trainer::resume(dir / "flipped.pib"), Catch::Contains("flipped.pib"));
+  CHECK_THROWS_WITH(Trainer::resume(dir / "foreign.pib"), Catch::Contains("not a pib checkpoint"));
+  CHECK_THROWS_AS(Trainer::resume(dir / "missing.pib"), pib::FileError);
+  CHECK_THROWS_AS(pib::agent::latest_checkpoint(dir / "nothing_here"), pib::FileError);
+  fs::remove_all(dir);
+}
+
+namespace {
+// A user's environment that returns NaN in its observation at its `nan_at`-th step (counted over resets).
+class NanEnv final : public pib::envs::Environment {
+ public:
+  explicit NanEnv(int nan_at) : nan_at_(nan_at) {}
+  std::string id() const override { return "NanTest-v0"; }
+  const pib::envs::Box& observation_space() const override { return box_; }
+  const pib::envs::Discrete& action_space() const override { return actions_; }
+  int max_episode_steps() const override { return 100; }
+  std::optional<double> reward_threshold() const override { return std::nullopt; }
+  std::span<const float> reset(std::uint64_t) override { return reset(); }
+  std::span<const float> reset() override {
+    t_ = 0;
+    obs_ = {0.1f, 0.2f};
+    return obs_;
+  }
+  pib::envs::StepResult step(int) override {
+    ++t_;
+    obs_[1] = ++total_ == nan_at_ ? std::numeric_limits<float>::quiet_NaN() : 0.2f;
+    return {obs_, 1.0, false, t_ >= 100};
+  }
+  std::span<const float> observation() const override { return obs_; }
+  int elapsed_steps() const override { return t_; }
+  std::unique_ptr<Environment> clone() const override { return std::make_unique<NanEnv>(*this); }
+
+ private:
+  pib::envs::Box box_{{-1, -1}, {1, 1}, {2}};
+  pib::envs::Discrete actions_{2};
+  std::vector<float> obs_{0.1f, 0.2f};
+  int t_ = 0;
+  int total_ = 0;
+  int nan_at_;
+};
+}  // namespace
+
+TEST_CASE("a NaN observation from a user's environment is a clear error", "[agent]") {
+  auto cfg = small_config(1500);
+  cfg.obs_scale.clear();
+  // During the calibration rollout (the first 1024 steps of a separate instance).
+  pib::envs::register_environment("NanEarly-v0", [] { return std::make_unique<NanEnv>(5); });
+  cfg.env = "NanEarly-v0";
+  CHECK_THROWS_WITH(Trainer(cfg), Catch::Contains("NanEarly-v0 returned a non-finite observation") &&
+                                      Catch::Contains("calibration"));
+  // During training, on the actor's side.
+  pib::envs::register_environment("NanLate-v0", [] { return std::make_unique<NanEnv>(1200); });
+  cfg.env = "NanLate-v0";
+  Trainer t(cfg);
+  CHECK_THROWS_WITH(t.run({}, {}), Catch::Contains("NanLate-v0 returned a non-finite observation") &&
+                                       Catch::Contains("step 100 of episode 11"));
+}
+
+TEST_CASE("async schedule: deploys overlap, staleness is recorded", "[agent][concurrency]") {
+  auto cfg = small_config(1200);
+  cfg.schedule = pib::agent::Schedule::async;
+  for (auto& u : cfg.units) {
+    u["deploy_us"] = 300.0;
+    u["time_scale"] = 1.0;
+  }
+  Trainer t(cfg);
+  double staleness = 0;
+  int intervals = 0;
+  pib::agent::Callbacks cb;
+  cb.on_interval = [&](const pib::agent::IntervalMetrics& im) {
+    ++intervals;
+    for (const auto& u : im.units) staleness += u.staleness;
+  };
+  const auto s = t.run(cb, {});
+  CHECK(s.env_steps == 1200);
+  CHECK(s.updates == (1200 - 200) / 4);
+  CHECK(intervals >= 1);
+  CHECK(staleness >= 0.0);
+  for (const auto& d : s.device) CHECK(d["ledger"]["deploys"].get<double>() >= static_cast<double>(s.updates));
+}
+
+TEST_CASE("CartPole-v1 is solved by a digital Q-network with the recipe", "[agent][slow]") {
+  auto cfg = RlConfig::from_json(
+      {{"seed", 1},
+       {"total_steps", 200000},
+       {"units", nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 64}, {"activation", "relu"}}})}});
+  Trainer t(cfg);
+  const auto s = t.run({}, {});
+  REQUIRE(s.solved_at_step.has_value());
+  CHECK(*s.solved_at_step <= 200000);
+  const auto eval = t.evaluate(20, 77);
+  CHECK(std::accumulate(eval.begin(), eval.end(), 0.0) / eval.size() >= 400.0);
+}
