@@ -31,8 +31,7 @@ Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
   return m;
 }
 
-void ideal_gemm(benchmark::State& state) {
-  const Eigen::Index in = state.range(0), out = state.range(1), n = state.range(2);
+void ideal_gemm(benchmark::State& state, Eigen::Index in, Eigen::Index out, Eigen::Index n) {
   const Matrix x = random_matrix(n, in, 1), w = random_matrix(in, out, 2);
   Matrix z(n, out);
   for (auto _ : state) {
@@ -105,9 +104,8 @@ void memristor_dense(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(ideal_gemm)
+BENCHMARK_CAPTURE(ideal_gemm, 784x1024, 784, 1024, 256)
     ->Name("ideal_gemm/784x1024/batch:256")
-    ->Args({784, 1024, 256})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(optical_binary)->Name("unit_measure/optical/784x1024/batch:256")->Unit(benchmark::kMillisecond);
 BENCHMARK(optical_binary_f64)
@@ -119,14 +117,15 @@ BENCHMARK(optical_phase8)
 BENCHMARK(optical_phase8_f64)
     ->Name("unit_measure/optical_phase8_float64/784x1024/batch:256")
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(ideal_gemm)
+BENCHMARK_CAPTURE(ideal_gemm, 784x256, 784, 256, 256)
     ->Name("ideal_gemm/784x256/batch:256")
-    ->Args({784, 256, 256})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(memristor_dense)
     ->Name("unit_measure/memristor_dense/784x256/batch:256")
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(ideal_gemm)->Name("ideal_gemm/256x64/batch:64")->Args({256, 64, 64})->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(ideal_gemm, 256x64, 256, 64, 64)
+    ->Name("ideal_gemm/256x64/batch:64")
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(optical_rl)->Name("unit_measure/optical_rl/4x256x64/batch:64")->Unit(benchmark::kMicrosecond);
 BENCHMARK(optical_rl_f64)
     ->Name("unit_measure/optical_rl_float64/4x256x64/batch:64")
