@@ -51,7 +51,7 @@ struct RlConfig {
   std::string target_update = "hard";  // hard | polyak
   int target_update_every = 250;       // updates between hard copies
   double polyak_tau = 0.005;
-  TdLoss td_loss = TdLoss::huber;
+  TdLoss td_loss = TdLoss::squared;
   double lambda_td = 1.0;  // L_l = L_PIB + lambda L_TD
 
   // Data flow.

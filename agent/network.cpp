@@ -18,6 +18,14 @@ QNetwork::QNetwork(const nlohmann::json& unit_configs, Eigen::Index input_dim, i
       raise<ConfigError>("units.", l, ".input_dim: ", c["input_dim"].dump(), " does not match the ",
                          l == 0 ? "observation size " : "previous unit's output_dim ", in);
     c["input_dim"] = in;
+    // The first unit sees observations scaled by obs_scale into about [-1, 1]: a modulator encoding that
+    // maps exactly that range keeps states the policy has not visited yet inside the encoding range (a
+    // range calibrated on random-policy states would clip them).
+    if (l == 0 && c.value("kind", "") == "optical" && c.value("encoding", "phase8") != "binary" &&
+        !c.contains("input_low") && !c.contains("input_high")) {
+      c["input_low"] = -1.0;
+      c["input_high"] = 1.0;
+    }
     if (time_scale > 0.0) c["time_scale"] = time_scale;
     online_.push_back(units::make_unit(c, seed * 1000 + l));
     target_.push_back(online_.back()->clone());

@@ -13,6 +13,11 @@ function(pib_target_defaults target)
   if(PROJECT_IS_TOP_LEVEL)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
   endif()
+  if(PIB_ARCH)
+    # The project's own build for a known machine (tools/quickstart.sh sets it when the CPU has AVX2):
+    # applied to every pib target alike, never to consumers' code.
+    target_compile_options(${target} PRIVATE -march=${PIB_ARCH})
+  endif()
   if(PIB_SANITIZE STREQUAL "address")
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=undefined)
