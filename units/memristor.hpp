@@ -46,6 +46,8 @@
 //  * dense: rows = input_dim, cols = output_dim (as digital_dense);
 //  * conv: rows = in_channels x kernel_h x kernel_w in the order (c, kh, kw) (row index (c kh_n + kh) kw_n +
 //    kw), cols = out_channels: the crossbar matrix of the im2col unrolled kernels.
+//  Initial parameters (version 0) come from the seed as in digital_dense (`init`: He for relu, else Glorot;
+//  b = 0) and are programmed at construction (no device time; the chip's defects are drawn first).
 //  Conv inputs and outputs are channel-major per sample: input [c][h][w] (1-D: [c][t]), output
 //  [co][oh][ow] (1-D: [co][t]); zero padding; output size (size + 2 padding - kernel) / stride + 1.
 //
@@ -324,19 +326,19 @@ class MemristorConv2dUnit final : public MemristorCrossbarUnit {
 // a random weight matrix (uniform in [-1, 1], bias 0) with `seed`, reads every device `reads` times in
 // single-cell read mode, calibrates on one random batch (256 samples, uniform in [-1, 1]) and measures
 // another, then reads one fixed input `reads` times. JSON keys:
-//   read_noise_rel           mean over devices of std / mean of the repeated cell reads
-//   program_error_uS_rms     rms of (mean read - target conductance) over working devices, read noise
-//   removed;
-//                            it includes the chip's d2d variation, IR drop and drift (what a chip's
-//                            histogram shows); with those off it estimates prog_sigma_uS
-//   levels, levels_used      configured states per device, distinct target states in the random matrix
-//   adc_saturation_fraction  fraction of working-channel conversions at a rail on the measured batch
-//   column_noise_lsb         std of repeated column reads at a fixed input, in LSB of the first row tile's
-//   ADC measure_us_per_sample    device time per sample; simulation_wall_us_per_sample the emulation's wall
-//   time deploy_us                device time of programming the random matrix (changed cells x program time)
-//   faults                   affected_channels (broken ADC channels and channels constant over the random
-//                            batch), adc_channels [{channel, mode}], constant_channels, stuck_cell_channels
-//                            (channels with a stuck device), stuck_at_gmin_cells, stuck_at_gmax_cells
+//   read_noise_rel: mean over devices of std / mean of the repeated cell reads.
+//   program_error_uS_rms: rms of (mean read - target conductance) over working devices, read noise removed;
+//     it includes the chip's d2d variation, IR drop and drift (what a chip's histogram shows); with those
+//     off it estimates prog_sigma_uS.
+//   levels, levels_used: configured states per device, distinct target states in the random matrix.
+//   adc_saturation_fraction: fraction of working-channel conversions at a rail on the measured batch.
+//   column_noise_lsb: std of repeated reads of working channels at a fixed input, in LSB of the first row
+//     tile's ADC.
+//   measure_us_per_sample: device time per sample; simulation_wall_us_per_sample: the emulation's wall time.
+//   deploy_us: device time of programming the random matrix (changed cells x program_us_per_cell).
+//   faults: affected_channels (broken ADC channels and channels constant over the random batch),
+//     adc_channels [{channel, mode}], constant_channels, stuck_cell_channels (channels with a stuck
+//     device), stuck_at_gmin_cells, stuck_at_gmax_cells.
 //   plus rows, cols, devices, reads, g_min_uS, g_max_uS, the configured noise sizes and "systematic".
 // Note: it deploys (holding the programming channel for deploy_us / time_scale) and re-calibrates the unit.
 nlohmann::json characterize_memristor(Unit& unit, std::uint64_t seed, int reads = 64);

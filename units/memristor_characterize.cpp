@@ -92,8 +92,14 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
   unit->measure(fixed, m, rng);
   const auto d_after = unit->diagnostics();
   const double scale = d_after.weight_scale / (device.g_max_uS - device.g_min_uS) * d_after.dac_full_scale;
+  std::set<Eigen::Index> broken;
+  for (const auto& [channel, mode] : d_after.adc_faults)
+    broken.insert(channel);
   double lsb_sum = 0.0;
+  Eigen::Index lsb_count = 0;
   for (Eigen::Index j = 0; j < m.output.cols(); ++j) {
+    if (broken.count(j / positions)) continue;  // working channels only
+    ++lsb_count;
     const double mean = m.output.col(j).mean();
     const double sd = std::sqrt((m.output.col(j).array() - mean).square().sum() / (k - 1.0));
     const double lsb = d_after.adc_full_scale(0, j / positions) / d_after.adc_code_max * scale;
@@ -130,7 +136,7 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
       {"g_min_uS", device.g_min_uS},
       {"g_max_uS", device.g_max_uS},
       {"adc_saturation_fraction", saturation},
-      {"column_noise_lsb", lsb_sum / static_cast<double>(m.output.cols())},
+      {"column_noise_lsb", lsb_count > 0 ? lsb_sum / static_cast<double>(lsb_count) : 0.0},
       {"measure_us_per_sample", measure_us_per_sample},
       {"simulation_wall_us_per_sample", wall_us / static_cast<double>(n)},
       {"deploy_us", deploy_us},
