@@ -123,6 +123,7 @@ class OpticalUnit final : public Unit {
   // Input range, medians (as configured or from the samples) and camera gain from `sample_inputs`
   // (n x input_dim, n >= 1). Replaces any earlier calibration.
   void calibrate(const Eigen::Ref<const Matrix>& sample_inputs);
+  void calibrate(const Eigen::Ref<const Matrix>& sample_inputs, Rng&) override { calibrate(sample_inputs); }
   bool calibrated() const;
   // Camera gain in DN per unit of |T x|^2 (0 before calibration).
   double camera_gain_dn() const;
