@@ -1,0 +1,76 @@
+#pragma once
+// Training deep PNNs with local PIB objectives, and the experiments around it (DESIGN.md 3.6, 7; issue 7).
+//
+// run_training(config, callbacks) runs, for task "supervised":
+//  1. PIB on the simulated devices with the configured schedule —
+//     cascade:  unit l is calibrated on its measured input, trained with its local objective (gradient of its
+//               ideal model at the measured input and output, Adam, deploy after every step), recalibrated,
+//               then the whole training and test sets are measured through it; unit l + 1 trains on those
+//               measured features;
+//     parallel: one initialisation pass measures every unit's input and calibrates it; then every unit
+//               trains at once on its own oneTBB task, measuring its input through the (concurrently
+//               changing) upstream devices; a final pass recentres, recalibrates and measures.
+//     Each unit's input is centred (its mean training input subtracted digitally before the DAC) when
+//     center_inputs is set. A linear softmax readout is fitted on every unit's measured training features
+//     and tested on its measured test features (unit_readout_accuracy; the last one is pib_deployed).
+//  2. optionally the same with ideal models of the units (pib_ideal);
+//  3. optionally backprop in silico on the ideal network (bp_ideal), deployed on fresh devices of the same
+//     chips (bp_deployed), with the readout refitted on measured features (bp_deployed_readout_refit);
+//  4. optionally the fault experiment on the PIB-trained devices (before_fault, after_fault,
+//     after_fault_readout_refit, after_recovery).
+// For task "self_supervised": cascade PIB with the two-view objective, and a linear probe on frozen
+// measured features every ssl.probe_every iterations.
+//
+// Callbacks may be called from any thread; the trainer serialises them (one call at a time).
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "train/config.hpp"
+
+namespace pib::train {
+
+struct Progress {
+  std::string stage;  // "pib", "pib_ideal", "backprop", "fault_recovery", "ssl"
+  int unit = -1;      // -1 when not per unit
+  int epoch = 0;      // epochs (or SSL iterations) done of `epochs`
+  int epochs = 0;
+  int step = 0;  // steps done within the current epoch of `steps`
+  int steps = 0;
+  double elapsed_s = 0;
+  double i_xz = 0, i_yz = 0;       // last epoch's means (I(Z1; Z2) as i_yz for SSL)
+  std::optional<double> accuracy;  // latest readout/probe/test accuracy, if any
+};
+
+struct Callbacks {
+  std::function<void(const Progress&)> on_progress;
+  std::function<void(const nlohmann::json&)> on_record;  // one metrics.jsonl line
+};
+
+struct TrainResult {
+  std::string data;  // which data: name, source, sizes
+  std::optional<double> pib_ideal, pib_deployed;
+  std::optional<double> bp_ideal, bp_deployed, bp_deployed_readout_refit;
+  std::vector<double> unit_readout_accuracy, unit_readout_accuracy_ideal;
+  std::vector<std::vector<double>> accuracy_by_pib_epochs;  // [unit][epochs done]
+  std::optional<double> raw_readout, raw_speckle_readout;
+  std::optional<double> before_fault, after_fault, after_fault_readout_refit, after_recovery;
+  std::vector<std::pair<long, double>> probe_accuracy_by_iteration;
+  std::optional<double> probe_accuracy_random_init, probe_accuracy_raw_pixels;
+  double wall_s = 0;
+
+  nlohmann::json to_json() const;
+};
+
+// Runs what the config describes. Throws ConfigError for a bad config (naming the key), FileError for
+// missing data.
+TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks = {});
+
+// Mean of every column of x (a 1 x d row).
+Eigen::RowVectorXd column_mean(const Eigen::Ref<const Matrix>& x);
+
+}  // namespace pib::train
