@@ -1,0 +1,280 @@
+// Tests of train/: the optimiser, the readout, the ideal models, the config, and small training runs of
+// every schedule and experiment on generated data (MNIST-1D is generated natively, no files needed).
+
+#include <cmath>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "train/ideal.hpp"
+#include "train/optimizer.hpp"
+#include "train/readout.hpp"
+#include "train/trainer.hpp"
+#include "units/registry.hpp"
+
+using pib::Rng;
+using pib::train::Matrix;
+
+namespace {
+
+// Three Gaussian clusters in 5-D, linearly separable with a wide margin.
+void clusters(int n, Rng& rng, Matrix& x, std::vector<int>& y) {
+  x.resize(n, 5);
+  y.resize(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const int c = i % 3;
+    y[static_cast<std::size_t>(i)] = c;
+    for (int j = 0; j < 5; ++j)
+      x(i, j) = 0.5 * rng.normal() + (j == c ? 4.0 : 0.0) + 10.0;
+  }
+}
+
+// A small MNIST-1D experiment: 1000 training samples, one memristor unit.
+nlohmann::json small_config() {
+  return nlohmann::json::parse(R"({
+    "seed": 3,
+    "data": {"name": "mnist1d", "train_subset": 1000},
+    "units": [{"kind": "memristor_dense", "output_dim": 48, "time_scale": 1e9}],
+    "batch_size": 100,
+    "epochs_per_unit": 4,
+    "optimizer": {"lr": 0.003},
+    "pib": {"alpha": 2, "beta": 0.01},
+    "readout": {"epochs": 30, "lr": 0.02},
+    "calibration_samples": 300
+  })");
+}
+
+}  // namespace
+
+TEST_CASE("Adam minimises a quadratic", "[train]") {
+  Eigen::VectorXd p = Eigen::VectorXd::Constant(3, 5.0);
+  const Eigen::VectorXd target = (Eigen::VectorXd(3) << 1.0, -2.0, 0.5).finished();
+  pib::train::Adam adam(3, pib::train::AdamConfig{0.05});
+  for (int i = 0; i < 2000; ++i)
+    adam.step(p, 2 * (p - target));
+  REQUIRE((p - target).norm() < 1e-2);
+  REQUIRE(adam.steps() == 2000);
+}
+
+TEST_CASE("softmax readout learns a linearly separable problem", "[train][readout]") {
+  Rng rng(1);
+  Matrix x, xt;
+  std::vector<int> y, yt;
+  clusters(600, rng, x, y);
+  clusters(300, rng, xt, yt);
+  pib::train::SoftmaxReadout r;
+  r.fit(x, y, 3, pib::train::ReadoutConfig{}, rng);
+  CHECK(r.accuracy(xt, yt) > 0.98);
+  // An untrained (zero) readout predicts class 0 everywhere: a third.
+  const auto zero = pib::train::SoftmaxReadout::from_linear(Matrix::Zero(5, 3), Eigen::RowVectorXd::Zero(3));
+  CHECK(zero.accuracy(xt, yt) == Approx(1.0 / 3.0));
+}
+
+TEST_CASE("softmax readout rejects bad inputs", "[train][readout]") {
+  Rng rng(1);
+  Matrix x = Matrix::Random(10, 2);
+  pib::train::SoftmaxReadout r;
+  REQUIRE_THROWS_AS(r.fit(x, std::vector<int>(9, 0), 2, {}, rng), pib::InvalidArgument);
+  REQUIRE_THROWS_AS(r.fit(x, std::vector<int>(10, 2), 2, {}, rng), pib::InvalidArgument);
+}
+
+TEST_CASE("softmax cross-entropy gradient matches finite differences", "[train][readout]") {
+  Matrix logits = Matrix::Random(4, 3);
+  const std::vector<int> y{0, 2, 1, 2};
+  Matrix g, unused;
+  pib::train::softmax_cross_entropy(logits, y, g);
+  const double h = 1e-6;
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j) {
+      Matrix lp = logits, lm = logits;
+      lp(i, j) += h;
+      lm(i, j) -= h;
+      const double fd = (pib::train::softmax_cross_entropy(lp, y, unused) -
+                         pib::train::softmax_cross_entropy(lm, y, unused)) /
+                        (2 * h);
+      CHECK(g(i, j) == Approx(fd).margin(1e-7));
+    }
+}
+
+TEST_CASE("ideal conv layer: gradients match finite differences", "[train][ideal]") {
+  const auto cfg = nlohmann::json::parse(R"({"kind": "memristor_conv1d", "in_channels": 2, "length": 7,
+      "out_channels": 3, "kernel": 3, "stride": 2, "padding": 1, "activation": "tanh"})");
+  const auto layer = pib::train::IdealLayer::from_unit_config(cfg, "units[0]");
+  Rng rng(4);
+  const Eigen::VectorXd p = layer.initial_parameters(rng);
+  const Matrix x = Matrix::Random(2, layer.input_dim());
+  Matrix z;
+  layer.forward(p, x, z);
+  REQUIRE(z.cols() == 3 * 4);
+  const Matrix w = Matrix::Random(z.rows(), z.cols());  // L = <w, z>
+  Eigen::VectorXd grad(layer.parameter_count());
+  Matrix dx;
+  layer.backward(p, x, z, w, grad, &dx);
+  auto loss = [&](const Eigen::VectorXd& pp, const Matrix& xx) {
+    Matrix zz;
+    layer.forward(pp, xx, zz);
+    return (zz.array() * w.array()).sum();
+  };
+  const double h = 1e-6;
+  for (Eigen::Index i = 0; i < p.size(); ++i) {
+    Eigen::VectorXd pp = p, pm = p;
+    pp(i) += h;
+    pm(i) -= h;
+    CHECK(grad(i) == Approx((loss(pp, x) - loss(pm, x)) / (2 * h)).margin(1e-6));
+  }
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    Matrix xp = x, xm = x;
+    xp.data()[i] += h;
+    xm.data()[i] -= h;
+    CHECK(dx.data()[i] == Approx((loss(p, xp) - loss(p, xm)) / (2 * h)).margin(1e-6));
+  }
+}
+
+TEST_CASE("ideal layers compute what an ideal crossbar measures", "[train][ideal]") {
+  auto cfg = nlohmann::json::parse(R"({"kind": "memristor_conv1d", "in_channels": 1, "length": 9,
+      "out_channels": 2, "kernel": 3, "stride": 1, "padding": 1, "activation": "relu", "prog_sigma_uS": 0,
+      "read_sigma_rel": 0, "d2d_sigma_rel": 0, "adc_gain_sigma_rel": 0, "adc_offset_sigma_lsb": 0,
+      "iv_nonlinearity": 0, "ir_drop": 0, "levels": 1048576, "dac_bits": 30, "adc_bits": 30})");
+  auto device = pib::units::make_unit(cfg, 5);
+  const auto layer = pib::train::IdealLayer::from_unit_config(cfg, "units[0]");
+  Rng rng(2);
+  const Matrix x = Matrix::Random(5, 9);
+  device->calibrate(x, rng);
+  pib::units::Measurement m;
+  device->measure(x, m, rng);
+  Matrix z;
+  layer.forward(device->parameters(), m.response, z);
+  CHECK((z - m.output).cwiseAbs().maxCoeff() < 1e-4);
+}
+
+TEST_CASE("optical units have no ideal model", "[train][ideal]") {
+  const auto cfg = nlohmann::json::parse(R"({"kind": "optical", "input_dim": 4, "output_dim": 3})");
+  REQUIRE_THROWS_WITH(pib::train::IdealLayer::from_unit_config(cfg, "units[2]"),
+                      Catch::Contains("units[2].kind") && Catch::Contains("optical"));
+}
+
+TEST_CASE("config errors name the key", "[train][config]") {
+  using pib::train::TrainConfig;
+  auto bad = [](const std::string& key, const nlohmann::json& value) {
+    auto j = small_config();
+    pib::apply_override(j, key + "=" + value.dump());
+    return j;
+  };
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("schedule", "sideways")), Catch::Contains("schedule"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.betta", 1)), Catch::Contains("betta"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("fault.mode", "melted")), Catch::Contains("fault.mode"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("fault.unit", 3)), Catch::Contains("fault.unit"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("batch_size", 1)), Catch::Contains("batch_size"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("readout.lr", -1)), Catch::Contains("readout.lr"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.z_width.rule", "widest")),
+                      Catch::Contains("pib.z_width"));
+  // A bad unit key is reported with the unit's index when the experiment builds its units.
+  const auto cfg = TrainConfig::from_json(bad("units.0.n_speckle", 5));
+  REQUIRE_THROWS_WITH(pib::train::run_training(cfg),
+                      Catch::Contains("units[0]") && Catch::Contains("n_speckle"));
+  // The round trip through to_json reads back to the same config.
+  const auto good = TrainConfig::from_json(small_config());
+  CHECK(TrainConfig::from_json(good.to_json()).to_json() == good.to_json());
+}
+
+TEST_CASE("cascade PIB training raises readout accuracy over an untrained unit", "[train][learning]") {
+  auto j = small_config();
+  pib::train::Callbacks cb;
+  int epochs_logged = 0;
+  cb.on_record = [&](const nlohmann::json& r) {
+    if (r.at("type") == "epoch") {
+      ++epochs_logged;
+      CHECK(r.contains("I_xz"));
+      CHECK(r.contains("I_yz"));
+    }
+  };
+  const auto trained = pib::train::run_training(pib::train::TrainConfig::from_json(j), cb);
+  CHECK(epochs_logged == 4);
+  j["epochs_per_unit"] = 0;
+  const auto untrained = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(trained.pib_deployed);
+  REQUIRE(untrained.pib_deployed);
+  CHECK(*trained.pib_deployed > *untrained.pib_deployed + 0.03);
+  // Same seed, same result.
+  j["epochs_per_unit"] = 4;
+  const auto again = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  CHECK(*again.pib_deployed == *trained.pib_deployed);
+}
+
+TEST_CASE("schedules: cascade trains units one after another, parallel at once", "[train][concurrency]") {
+  auto j = small_config();
+  j["units"] = nlohmann::json::parse(R"([{"kind": "memristor_dense", "output_dim": 24, "time_scale": 1e9},
+                                          {"kind": "memristor_dense", "output_dim": 16, "time_scale": 1e9}])");
+  j["epochs_per_unit"] = 2;
+  j["data"]["train_subset"] = 400;
+  for (const std::string schedule : {"cascade", "parallel"}) {
+    j["schedule"] = schedule;
+    std::vector<std::pair<int, int>> order;  // (unit, epoch) in record order
+    pib::train::Callbacks cb;
+    cb.on_record = [&](const nlohmann::json& r) {
+      if (r.at("type") == "epoch") order.emplace_back(r.at("unit").get<int>(), r.at("epoch").get<int>());
+    };
+    const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j), cb);
+    REQUIRE(order.size() == 4);
+    REQUIRE(res.unit_readout_accuracy.size() == 2);
+    if (schedule == "cascade")
+      CHECK(order == std::vector<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 1}, {1, 2}});
+    for (double a : res.unit_readout_accuracy)
+      CHECK(a > 0.15);  // above chance (0.1)
+  }
+}
+
+TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train][backprop]") {
+  auto j = small_config();
+  j["units"][0].update(nlohmann::json::parse(R"({"prog_sigma_uS": 0, "read_sigma_rel": 0, "d2d_sigma_rel": 0,
+      "adc_gain_sigma_rel": 0, "adc_offset_sigma_lsb": 0, "iv_nonlinearity": 0, "ir_drop": 0,
+      "levels": 1048576, "dac_bits": 24, "adc_bits": 24, "adc_headroom": 2})"));
+  j["epochs_per_unit"] = 1;
+  j["backprop"] = {{"enabled", true}, {"epochs", 20}, {"batch_size", 50}, {"optimizer", {{"lr", 0.003}}}};
+  const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(res.bp_ideal);
+  CHECK(*res.bp_ideal > 0.3);
+  CHECK(std::abs(*res.bp_deployed - *res.bp_ideal) < 0.01);
+  CHECK(res.bp_deployed_readout_refit);
+}
+
+TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later units recovers",
+          "[train][fault]") {
+  auto j = small_config();
+  j["units"] = nlohmann::json::parse(R"([{"kind": "memristor_dense", "output_dim": 32, "time_scale": 1e9},
+                                          {"kind": "memristor_dense", "output_dim": 24, "time_scale": 1e9}])");
+  j["epochs_per_unit"] = 2;
+  j["fault"] = {{"enabled", true},
+                {"unit", 0},
+                {"channel_fraction", 0.5},
+                {"mode", "full_scale"},
+                {"recovery_epochs", 2}};
+  int fault_records = 0;
+  pib::train::Callbacks cb;
+  cb.on_record = [&](const nlohmann::json& r) { fault_records += r.at("type") == "fault"; };
+  const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j), cb);
+  REQUIRE(res.before_fault);
+  CHECK(fault_records == 1);
+  CHECK(*res.before_fault == *res.pib_deployed);
+  CHECK(*res.after_fault < *res.before_fault - 0.1);
+  CHECK(*res.after_recovery > *res.after_fault + 0.05);
+
+  j["fault"]["adc_channels"] = {40};
+  REQUIRE_THROWS_WITH(pib::train::run_training(pib::train::TrainConfig::from_json(j)),
+                      Catch::Contains("fault.adc_channels"));
+}
+
+TEST_CASE("self-supervised PIB probes every K iterations", "[train][ssl]") {
+  auto j = small_config();
+  j["task"] = "self_supervised";
+  j["ssl"] = {{"iterations_per_unit", 20}, {"probe_every", 10}, {"probe_train_samples", 500}};
+  const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(res.probe_accuracy_by_iteration.size() == 3);
+  CHECK(res.probe_accuracy_by_iteration[0].first == 0);
+  CHECK(res.probe_accuracy_by_iteration[2].first == 20);
+  REQUIRE(res.probe_accuracy_random_init);
+  CHECK(*res.probe_accuracy_random_init == res.probe_accuracy_by_iteration[0].second);
+  CHECK(res.probe_accuracy_raw_pixels);
+}
