@@ -24,7 +24,9 @@ E parse_enum(const std::string& path, const std::string& value,
 nlohmann::json RlConfig::default_units() {
   nlohmann::json unit = {{"kind", "optical"},       {"encoding", "phase8"}, {"n_speckle", 256},
                          {"output_dim", 64},        {"activation", "relu"}, {"reference_pixels", 1}};
-  return nlohmann::json::array({unit, unit});
+  nlohmann::json first = unit;
+  first["activation"] = "tanh";  // bounded features for the next unit's modulator (see QNetwork)
+  return nlohmann::json::array({first, unit});
 }
 
 RlConfig RlConfig::from_json(const nlohmann::json& j) {

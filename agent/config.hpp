@@ -5,7 +5,8 @@
 // steps, batch 64, buffer 50,000, Adam lr 1e-3 decaying linearly to 1e-5 over 200,000 steps, epsilon
 // 1 -> 0.01 over 20,000 steps, gradient-norm clip 10, PIB with alpha 2, beta 0.1, lambda 1 and Y = the TD
 // targets (sigma_y = their batch std), two optical units with 8-bit phase encoding, 256 speckle pixels and
-// 64 features each, one reference pixel.
+// 64 features each, one reference pixel, the first unit with tanh features (bounded for the second
+// unit's modulator) and the second with ReLU.
 //
 // Read with `RlConfig::from_json` (unknown keys and out-of-range values are ConfigErrors naming the key)
 // and written back, fully resolved, with `to_json`.

@@ -18,10 +18,14 @@ QNetwork::QNetwork(const nlohmann::json& unit_configs, Eigen::Index input_dim, i
       raise<ConfigError>("units.", l, ".input_dim: ", c["input_dim"].dump(), " does not match the ",
                          l == 0 ? "observation size " : "previous unit's output_dim ", in);
     c["input_dim"] = in;
-    // The first unit sees observations scaled by obs_scale into about [-1, 1]: a modulator encoding that
-    // maps exactly that range keeps states the policy has not visited yet inside the encoding range (a
-    // range calibrated on random-policy states would clip them).
-    if (l == 0 && c.value("kind", "") == "optical" && c.value("encoding", "phase8") != "binary" &&
+    // A modulator encodes a fixed input range. The first unit sees observations scaled by obs_scale into
+    // about [-1, 1]; a later unit after a tanh unit sees [-1, 1] too. Fixing that range keeps inputs the
+    // policy has not produced yet inside it: a range calibrated at the start (random-policy states, untrained
+    // features) would clip them later, and in a prototype of this agent that made two-unit optical
+    // Q-networks collapse. Intermediate units should therefore be bounded (tanh); configs may set
+    // input_low/input_high explicitly instead.
+    const bool bounded_input = l == 0 || configs_[l - 1].value("activation", "relu") == "tanh";
+    if (bounded_input && c.value("kind", "") == "optical" && c.value("encoding", "phase8") != "binary" &&
         !c.contains("input_low") && !c.contains("input_high")) {
       c["input_low"] = -1.0;
       c["input_high"] = 1.0;
