@@ -66,6 +66,14 @@ void run_train(const TrainOptions& o) {
   summary["config"] = o.config;
   summary["seed"] = cfg.seed;
   write_json_file(dir / "summary.json", summary);
+  if (result.embedding_features.rows() > 0) {  // for tools/plot_train.py's t-SNE
+    std::ofstream csv(dir / "features_test.csv", std::ios::trunc);
+    for (Eigen::Index i = 0; i < result.embedding_features.rows(); ++i) {
+      for (Eigen::Index j = 0; j < result.embedding_features.cols(); ++j)
+        csv << result.embedding_features(i, j) << ",";
+      csv << result.embedding_labels[static_cast<std::size_t>(i)] << "\n";
+    }
+  }
   std::cout << summary.dump() << std::endl;
 }
 

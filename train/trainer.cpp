@@ -148,7 +148,10 @@ class Experiment {
       auto dev = pib_pipeline(false, "pib");
       result_.pib_deployed = dev.unit_accuracy.back();
       result_.unit_readout_accuracy = dev.unit_accuracy;
-      result_.accuracy_by_pib_epochs = dev.accuracy_by_epochs;
+      if (cfg_.track_readout_every_epoch) result_.accuracy_by_pib_epochs = dev.accuracy_by_epochs;
+      const Eigen::Index rows = std::min<Eigen::Index>(2000, dev.test.back().rows());
+      result_.embedding_features = dev.test.back().topRows(rows);
+      result_.embedding_labels.assign(data_.test.labels.begin(), data_.test.labels.begin() + rows);
       if (cfg_.compare_pib_ideal) {
         auto ideal = pib_pipeline(true, "pib_ideal");
         result_.pib_ideal = ideal.unit_accuracy.back();

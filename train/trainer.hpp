@@ -62,6 +62,10 @@ struct TrainResult {
   std::vector<std::pair<long, double>> probe_accuracy_by_iteration;
   std::optional<double> probe_accuracy_random_init, probe_accuracy_raw_pixels;
   double wall_s = 0;
+  // The last unit's measured test features (up to 2000 rows) and their labels, for embeddings; not in
+  // to_json().
+  Matrix embedding_features;
+  std::vector<int> embedding_labels;
 
   nlohmann::json to_json() const;
 };
