@@ -61,6 +61,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
   r.get("center_inputs", c.center_inputs);
   r.get("batch_size", c.batch_size);
   r.get("epochs_per_unit", c.epochs_per_unit);
+  r.get("unit_epochs", c.unit_epochs);
   r.get("lr_final_fraction", c.lr_final_fraction);
   c.optimizer = AdamConfig::from_json(r.child("optimizer"), "optimizer");
   {
@@ -124,6 +125,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"center_inputs", center_inputs},
           {"batch_size", batch_size},
           {"epochs_per_unit", epochs_per_unit},
+          {"unit_epochs", unit_epochs},
           {"lr_final_fraction", lr_final_fraction},
           {"optimizer", optimizer.to_json()},
           {"pib",
@@ -159,6 +161,11 @@ void TrainConfig::validate() const {
   data.validate();
   require_config(batch_size >= 4, "batch_size", batch_size, ">= 4");
   require_config(epochs_per_unit >= 0, "epochs_per_unit", epochs_per_unit, ">= 0");
+  for (int e : unit_epochs)
+    require_config(e >= 0, "unit_epochs", e, "epochs >= 0");
+  if (!unit_epochs.empty())
+    require_config(unit_epochs.size() == units.size(), "unit_epochs", nlohmann::json(unit_epochs).dump(),
+                   "one entry per unit (" + std::to_string(units.size()) + ")");
   require_config(lr_final_fraction >= 0 && lr_final_fraction <= 1, "lr_final_fraction", lr_final_fraction,
                  "in [0, 1]");
   require_config(pib.alpha > 0 && pib.alpha != 1.0, "pib.alpha", pib.alpha, "> 0 and != 1");

@@ -62,6 +62,10 @@ struct TrainConfig {
   bool center_inputs = true;  // subtract each unit's mean training input before its DAC (DESIGN.md 8)
   int batch_size = 256;
   int epochs_per_unit = 5;
+  std::vector<int> unit_epochs;  // key "unit_epochs": per-unit PIB epochs, overriding epochs_per_unit
+
+  // PIB epochs of unit l.
+  int epochs_of(std::size_t l) const { return l < unit_epochs.size() ? unit_epochs[l] : epochs_per_unit; }
   double lr_final_fraction = 1.0;  // lr decays linearly to lr x this over each unit's training
   AdamConfig optimizer{1e-3};
   PibSettings pib;

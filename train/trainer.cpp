@@ -354,15 +354,14 @@ class Experiment {
                 {"accuracy", *result_.raw_speckle_readout}});
       }
       if (cfg_.schedule == Schedule::cascade) {
-        train_unit(out.chain, l, in_train, cfg_.epochs_per_unit, stage, rng,
-                   [&](int) -> std::optional<double> {
-                     if (!cfg_.track_readout_every_epoch) return std::nullopt;
-                     const Matrix tr = measure_split(unit, out.chain.means[l], in_train, rng);
-                     const Matrix te = measure_split(unit, out.chain.means[l], in_test, rng);
-                     const double acc = fit_readout(tr, te, rng);
-                     out.accuracy_by_epochs[l].push_back(acc);
-                     return acc;
-                   });
+        train_unit(out.chain, l, in_train, cfg_.epochs_of(l), stage, rng, [&](int) -> std::optional<double> {
+          if (!cfg_.track_readout_every_epoch) return std::nullopt;
+          const Matrix tr = measure_split(unit, out.chain.means[l], in_train, rng);
+          const Matrix te = measure_split(unit, out.chain.means[l], in_test, rng);
+          const double acc = fit_readout(tr, te, rng);
+          out.accuracy_by_epochs[l].push_back(acc);
+          return acc;
+        });
       }
       out.train.push_back(measure_split(unit, out.chain.means[l], in_train, rng));
       out.test.push_back(measure_split(unit, out.chain.means[l], in_test, rng));
@@ -373,7 +372,7 @@ class Experiment {
               {"stage", stage},
               {"unit", l},
               {"readout_accuracy", out.unit_accuracy.back()}});
-      progress({stage, static_cast<int>(l), cfg_.epochs_per_unit, cfg_.epochs_per_unit, 0, 0, 0, 0, 0,
+      progress({stage, static_cast<int>(l), cfg_.epochs_of(l), cfg_.epochs_of(l), 0, 0, 0, 0, 0,
                 out.unit_accuracy.back()});
       in_train = out.train.back();
       in_test = out.test.back();
@@ -404,7 +403,7 @@ class Experiment {
     Unit& unit = *chain.units[l];
     UnitTrainer t(unit, cfg_.optimizer);
     data::MiniBatcher batches(data_.train, static_cast<std::size_t>(cfg_.batch_size), true);
-    const int epochs = cfg_.epochs_per_unit;
+    const int epochs = cfg_.epochs_of(l);
     const long total = static_cast<long>(batches.batches_per_epoch()) * epochs;
     long step = 0;
     data::Batch b;
