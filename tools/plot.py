@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plots a pib run directory as PNG files next to its metrics.
 
     tools/plot.py RUN_DIR
