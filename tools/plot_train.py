@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plots of a `pib train` run directory (issue 7).
 
     python3 tools/plot_train.py RUN_DIR [--embedding FEATURES.csv]
