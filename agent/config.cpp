@@ -145,7 +145,10 @@ void RlConfig::validate() const {
   require_config(target_update_every >= 1, "target_update_every", target_update_every, ">= 1");
   require_config(polyak_tau > 0.0 && polyak_tau <= 1.0, "polyak_tau", polyak_tau, "in (0, 1]");
   require_config(lambda_td >= 0.0, "lambda_td", lambda_td, ">= 0");
-  require_config(learning_starts >= 0, "learning_starts", learning_starts, ">= 0");
+  // The first update samples a batch: by then the replay buffer must hold it (n-step transitions arrive
+  // up to n_step - 1 steps late).
+  require_config(learning_starts >= batch_size + n_step, "learning_starts", learning_starts,
+                 ">= batch_size + n_step (" + std::to_string(batch_size + n_step) + ")");
   require_config(update_every >= 1, "update_every", update_every, ">= 1");
   require_config(batch_size >= 2, "batch_size", batch_size, ">= 2");
   require_config(buffer_size >= batch_size, "buffer_size", buffer_size, ">= batch_size");

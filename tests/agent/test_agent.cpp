@@ -96,6 +96,7 @@ TEST_CASE("RL config errors name the key", "[agent]") {
   CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"y", "reward"}}}}), Catch::Contains("pib.y"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"schedule", "eventually"}}), Catch::Contains("schedule"));
   CHECK_THROWS_AS(RlConfig::from_json({{"batch_size", "many"}}), pib::ConfigError);
+  CHECK_THROWS_WITH(RlConfig::from_json({{"learning_starts", 10}}), Catch::Contains("learning_starts"));
   const auto c = RlConfig::from_json({{"gamma", 0.9}, {"pib", {{"beta", 0.5}}}});
   const auto again = RlConfig::from_json(c.to_json());
   CHECK(again.to_json() == c.to_json());
