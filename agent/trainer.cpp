@@ -141,6 +141,8 @@ struct Trainer::Impl {
   replay::Batch batch;
   Matrix xs, xn;
   std::vector<units::Measurement> m_s, m_next, m_target;
+  Matrix q_target, q_online;  // the last heads on the next states (sized once)
+  std::optional<bottleneck::BatchTargets> pib_targets;  // this update's, read by every unit's task
   Eigen::VectorXd y;
   std::vector<int> actions;
   double compute_s = 0.0;
@@ -377,7 +379,6 @@ void Trainer::Impl::update(std::int64_t known_steps) {
   // TD targets from the last unit's heads.
   const auto n = xs.rows();
   const auto last = L - 1;
-  Matrix q_target(n, net->action_count()), q_online(n, net->action_count());
   net->target_head(last).forward(m_target[last].output, q_target);
   if (cfg.double_dqn) net->head(last).forward(m_next[last].output, q_online);
   y.resize(n);
@@ -394,6 +395,11 @@ void Trainer::Impl::update(std::int64_t known_steps) {
     y(i) = batch.rewards(i) + batch.discounts(i) * (1.0 - batch.terminated(i)) * bootstrap;
     actions[static_cast<std::size_t>(i)] = batch.actions(i);
   }
+
+  // The batch-constant part of every unit's PIB term (Gram matrices of X and Y), built once and shared.
+  if (cfg.pib.enabled)
+    pib_targets.emplace(bottleneck::BatchTargets::rl(xs, sigma_x, y, cfg.pib.sigma_y, cfg.pib.alpha,
+                                                     rl_target(cfg.pib.y), actions, net->action_count()));
 
   const double lr_now = lr(known_steps);
   if (async) {
@@ -447,8 +453,7 @@ void Trainer::Impl::update_unit(std::size_t l, double lr_now) {
   // PIB part: X = the scaled states, Y = the TD targets (or the action, or both).
   u.grad_pib.setZero(unit.parameter_count());
   if (cfg.pib.enabled) {
-    const auto targets = bottleneck::BatchTargets::rl(xs, sigma_x, y, cfg.pib.sigma_y, cfg.pib.alpha,
-                                                      rl_target(cfg.pib.y), actions, A);
+    const auto& targets = *pib_targets;
     bottleneck::PibConfig pc;
     pc.alpha = cfg.pib.alpha;
     pc.beta = cfg.pib.beta;
