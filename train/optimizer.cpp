@@ -32,21 +32,11 @@ void AdamConfig::validate(const std::string& path) const {
   require_config(weight_decay >= 0, path + ".weight_decay", weight_decay, ">= 0");
 }
 
-Adam::Adam(Eigen::Index size, AdamConfig config)
-    : config_(config), m_(Eigen::VectorXd::Zero(size)), v_(Eigen::VectorXd::Zero(size)) {}
+Adam::Adam(Eigen::Index size, AdamConfig config) : config_(config) { state_.reset(size); }
 
 void Adam::step(Eigen::Ref<Eigen::VectorXd> p, const Eigen::Ref<const Eigen::VectorXd>& grad,
                 double lr_scale) {
-  PIB_EXPECTS(p.size() == m_.size() && grad.size() == m_.size(), "Adam::step: size ", p.size(), "/",
-              grad.size(), ", expected ", m_.size());
-  ++t_;
-  const double b1 = config_.beta1, b2 = config_.beta2;
-  m_ = b1 * m_ + (1 - b1) * grad;
-  v_ = b2 * v_ + (1 - b2) * grad.cwiseAbs2();
-  const double lr = lr_scale * config_.lr;
-  const double c1 = 1 - std::pow(b1, static_cast<double>(t_)), c2 = 1 - std::pow(b2, static_cast<double>(t_));
-  if (config_.weight_decay > 0) p *= 1 - lr * config_.weight_decay;
-  p.array() -= lr * (m_.array() / c1) / ((v_.array() / c2).sqrt() + config_.eps);
+  state_.step(p, grad, lr_scale * config_.lr, config_.beta1, config_.beta2, config_.eps, config_.weight_decay);
 }
 
 }  // namespace pib::train

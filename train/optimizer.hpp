@@ -8,6 +8,8 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "common/adam.hpp"
+
 namespace pib::train {
 
 struct AdamConfig {
@@ -29,12 +31,11 @@ class Adam {
   // p <- p - lr_scale * lr * m_hat / (sqrt(v_hat) + eps) (and the decay). grad must have p's size.
   void step(Eigen::Ref<Eigen::VectorXd> p, const Eigen::Ref<const Eigen::VectorXd>& grad,
             double lr_scale = 1.0);
-  std::int64_t steps() const { return t_; }
+  std::int64_t steps() const { return state_.t; }
 
  private:
   AdamConfig config_;
-  Eigen::VectorXd m_, v_;
-  std::int64_t t_ = 0;
+  AdamState state_;
 };
 
 }  // namespace pib::train
