@@ -44,47 +44,11 @@ void check_dim(ConfigReader& reader, const std::string& key, Eigen::Index expect
 // ---- Faults
 // ------------------------------------------------------------------------------------------------
 
-AdcFaultMode parse_adc_fault_mode(const std::string& name, const std::string& key_path) {
-  if (name == "zero") return AdcFaultMode::zero;
-  if (name == "full_scale") return AdcFaultMode::full_scale;
-  if (name == "noise") return AdcFaultMode::noise;
-  raise<ConfigError>(key_path, ": expected \"zero\", \"full_scale\" or \"noise\", got \"", name, "\"");
-}
-
-std::string to_string(AdcFaultMode mode) {
-  switch (mode) {
-    case AdcFaultMode::none:
-      return "none";
-    case AdcFaultMode::zero:
-      return "zero";
-    case AdcFaultMode::full_scale:
-      return "full_scale";
-    case AdcFaultMode::noise:
-      return "noise";
-  }
-  return "none";
-}
-
 CrossbarFaults CrossbarFaults::from_json(const nlohmann::json& json, const std::string& path) {
   CrossbarFaults faults;
   ConfigReader reader(json, path);
-  const nlohmann::json& channels = reader.child("adc_channels");
-  if (!channels.is_null()) {
-    if (!channels.is_array())
-      raise<ConfigError>(reader.key_path("adc_channels"), ": expected an array, got ", channels.dump());
-    for (std::size_t k = 0; k < channels.size(); ++k) {
-      const std::string item_path = reader.key_path("adc_channels") + "[" + std::to_string(k) + "]";
-      ConfigReader item(channels[k], item_path);
-      std::int64_t channel = -1;
-      std::string mode = "zero";
-      item.get("channel", channel);
-      item.get("mode", mode);
-      item.finish();
-      if (!item.has("channel")) raise<ConfigError>(item_path, ".channel: required");
-      require_config(channel >= 0, item_path + ".channel", channel, ">= 0");
-      faults.adc_channels.push_back({channel, parse_adc_fault_mode(mode, item_path + ".mode")});
-    }
-  }
+  faults.adc_channels =
+      parse_adc_channel_faults(reader.child("adc_channels"), reader.key_path("adc_channels"));
   reader.get("stuck_at_gmin_fraction", faults.stuck_at_gmin_fraction);
   reader.get("stuck_at_gmax_fraction", faults.stuck_at_gmax_fraction);
   reader.get("extra_d2d_sigma_rel", faults.extra_d2d_sigma_rel);
@@ -93,14 +57,7 @@ CrossbarFaults CrossbarFaults::from_json(const nlohmann::json& json, const std::
 }
 
 void CrossbarFaults::validate(Eigen::Index columns, const std::string& path) const {
-  for (std::size_t k = 0; k < adc_channels.size(); ++k) {
-    const std::string item_path = join(path, "adc_channels") + "[" + std::to_string(k) + "].channel";
-    require_config(adc_channels[k].channel >= 0 && adc_channels[k].channel < columns, item_path,
-                   adc_channels[k].channel, "a column in [0, " + std::to_string(columns) + ")");
-    require_config(adc_channels[k].mode != AdcFaultMode::none,
-                   join(path, "adc_channels") + "[" + std::to_string(k) + "].mode",
-                   to_string(adc_channels[k].mode), "zero, full_scale or noise");
-  }
+  validate_adc_channels(adc_channels, columns, join(path, "adc_channels"));
   require_config(stuck_at_gmin_fraction >= 0.0 && stuck_at_gmin_fraction <= 1.0,
                  join(path, "stuck_at_gmin_fraction"), stuck_at_gmin_fraction, "in [0, 1]");
   require_config(stuck_at_gmax_fraction >= 0.0 && stuck_at_gmax_fraction <= 1.0,
@@ -813,6 +770,10 @@ void MemristorCrossbarUnit::inject_faults(const CrossbarFaults& faults, Rng& rng
   add_faults(next, faults, rng);
   realise(next);
   state_.store(std::move(next));
+}
+
+void MemristorCrossbarUnit::inject_faults(const nlohmann::json& faults, Rng& rng) {
+  inject_faults(CrossbarFaults::from_json(faults, "faults"), rng);
 }
 
 void MemristorCrossbarUnit::clear_faults() {

@@ -74,23 +74,15 @@
 #include "common/random.hpp"
 #include "units/device.hpp"
 #include "units/digital.hpp"
+#include "units/fault.hpp"
 #include "units/unit.hpp"
 
 namespace pib::units {
 
-enum class AdcFaultMode : std::int8_t { none = 0, zero = 1, full_scale = 2, noise = 3 };
-
-// "zero" | "full_scale" | "noise"; anything else throws ConfigError naming `key_path`.
-AdcFaultMode parse_adc_fault_mode(const std::string& name, const std::string& key_path);
-std::string to_string(AdcFaultMode mode);
-
 // Faults to inject (adds to those present). JSON: {"adc_channels": [{"channel": 3, "mode": "zero"}],
 // "stuck_at_gmin_fraction": 0, "stuck_at_gmax_fraction": 0, "extra_d2d_sigma_rel": 0}.
 struct CrossbarFaults {
-  struct AdcChannel {
-    Eigen::Index channel = 0;  // crossbar column = output channel (dense: output index)
-    AdcFaultMode mode = AdcFaultMode::zero;
-  };
+  using AdcChannel = AdcChannelFault;  // channel: crossbar column = output channel (dense: output index)
   std::vector<AdcChannel> adc_channels;
   double stuck_at_gmin_fraction = 0.0;  // of all devices (2 x rows x cols)
   double stuck_at_gmax_fraction = 0.0;
@@ -233,6 +225,8 @@ class MemristorCrossbarUnit : public Unit {
   // Faults: inject (adds to present faults; stuck cells drawn from `rng`) and repair. Take effect for
   // measures that start after the call returns; the deploy version is unchanged.
   void inject_faults(const CrossbarFaults& faults, Rng& rng);
+  // The Unit interface's form: `faults` is CrossbarFaults' JSON.
+  void inject_faults(const nlohmann::json& faults, Rng& rng) override;
   void clear_faults();
 
   // ---- Diagnostics (tests, `pib device characterize`): hidden physical state, never for training ----

@@ -254,8 +254,7 @@ OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
         return unpack(config_, init_dense_parameters(config_.n_speckle, config_.output_dim,
                                                      config_.activation, config_.init, rng));
       }()),
-      clock_(config_.timing),
-      created_(std::chrono::steady_clock::now()) {
+      clock_(config_.timing) {
   config_.validate("optical");
   const Eigen::Index m = config_.input_dim + config_.reference_pixels;
   const double sigma = 1.0 / std::sqrt(static_cast<double>(config_.input_dim));
@@ -279,13 +278,13 @@ OpticalUnit::OpticalUnit(const OpticalUnit& other)
       seed_(other.seed_),
       drift_rng_(other.seed_ ^ kDriftSeedMix),
       params_(*other.params_.load().value),
-      clock_(other.config_.timing),
-      created_(std::chrono::steady_clock::now()) {
+      clock_(other.config_.timing) {
   std::lock_guard lock(other.mutex_);
   t_re_ = other.t_re_;
   t_im_ = other.t_im_;
   calibration_ = other.calibration_;
   drift_rng_ = other.drift_rng_;
+  adc_faults_ = other.adc_faults_;
   if (config_.single_precision)
     kernel32_ = std::make_unique<Kernel<float>>();
   else
@@ -382,8 +381,7 @@ void OpticalUnit::calibrate_locked(const Eigen::Ref<const Matrix>& x) {
 
 void OpticalUnit::apply_drift_locked() {
   if (config_.drift_per_s <= 0.0) return;
-  const double device_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - created_).count() *
-                          config_.timing.time_scale;
+  const double device_s = clock_.ledger().busy_us * 1e-6;
   const double steps = std::floor(device_s - drifted_to_s_);
   if (steps < 1.0) return;
   drifted_to_s_ += steps;
@@ -481,6 +479,18 @@ void OpticalUnit::forward(Kernel<S>& k, const Params& params, const Eigen::Ref<c
     }
   }
   rng = local;
+  for (const auto& fault : adc_faults_) {  // broken pixel readouts
+    for (Eigen::Index i = 0; i < n; ++i) {
+      double level = 0.0;
+      if (fault.mode == AdcFaultMode::full_scale)
+        level = 1.0;
+      else if (fault.mode == AdcFaultMode::noise)
+        level =
+            static_cast<double>(rng.below(static_cast<std::uint64_t>(full_scale_dn) + 1)) * inv_full_scale;
+      out.response(i, fault.channel) = level;
+      k.frame(i, fault.channel) = static_cast<S>(level);
+    }
+  }
 
   // 4. The trainable digital layer on the frame.
   k.z.resize(n, config_.output_dim);
@@ -521,6 +531,16 @@ void OpticalUnit::deploy(const Eigen::Ref<const Vector>& parameters, Rng& /*rng*
   Params next = unpack(config_, parameters);
   clock_.hold_deploy(config_.timing.deploy_us);  // one modulator frame
   params_.store(std::move(next));
+}
+
+void OpticalUnit::inject_faults(const nlohmann::json& faults, Rng& /*rng*/) {
+  ConfigReader reader(faults, "faults");
+  const auto channels =
+      parse_adc_channel_faults(reader.child("adc_channels"), reader.key_path("adc_channels"));
+  reader.finish();
+  validate_adc_channels(channels, config_.n_speckle, reader.key_path("adc_channels"));
+  std::lock_guard lock(mutex_);
+  adc_faults_.insert(adc_faults_.end(), channels.begin(), channels.end());
 }
 
 std::unique_ptr<Unit> make_optical_unit(const nlohmann::json& config, std::uint64_t seed) {

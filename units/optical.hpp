@@ -25,7 +25,11 @@
 //                rounding for camera_bits <= 8); read noise N(0, read_noise_dn^2); then rounding to integer
 //                DN and clipping to [0, 2^bits - 1] (saturation). S = DN / (2^bits - 1) in [0, 1].
 //  * drift:      optional, T <- sqrt(1 - eps^2) T + eps N per second of device time (eps = drift_per_s),
-//                applied in whole-second steps at measure time as one equivalent step.
+//                applied in whole-second steps at measure time as one equivalent step. Device time is the
+//                device's own busy time (measuring and programming, as its ledger counts it), so a seeded
+//                run drifts identically however fast the emulation runs and however loaded the machine is.
+//  * faults:     inject_faults({"adc_channels": [{"channel": j, "mode": ...}]}) breaks camera pixel j's
+//                readout: it reads 0, full scale, or a uniformly random level (units/fault.hpp).
 //  * digital layer: Z = act(S W + b), flat parameters [W row-major (n_speckle x output_dim), b], initialised
 //                from Rng(seed ^ 0xD1B54A32D192ED03) by init_dense_parameters (He for relu, Glorot
 //                otherwise).
@@ -50,7 +54,6 @@
 // queue for the device; deploy swaps parameters without blocking measures. calibrate() may be called from any
 // thread.
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -64,6 +67,7 @@
 #include "common/random.hpp"
 #include "units/device.hpp"
 #include "units/digital.hpp"
+#include "units/fault.hpp"
 #include "units/unit.hpp"
 
 namespace pib::units {
@@ -119,6 +123,7 @@ class OpticalUnit final : public Unit {
   DeviceTiming timing() const override { return clock_.timing(); }
   DeviceLedger ledger() const override { return clock_.ledger(); }
   std::unique_ptr<Unit> clone() const override;
+  void inject_faults(const nlohmann::json& faults, Rng& rng) override;
 
   // Input range, medians (as configured or from the samples) and camera gain from `sample_inputs`
   // (n x input_dim, n >= 1). Replaces any earlier calibration.
@@ -169,12 +174,12 @@ class OpticalUnit final : public Unit {
   Matrix t_re_, t_im_;        // the hidden transmission matrix, double
   Calibration calibration_;
   Rng drift_rng_;
-  double drifted_to_s_ = 0.0;  // device time (s) up to which drift has been applied
+  double drifted_to_s_ = 0.0;                // device time (s) up to which drift has been applied
+  std::vector<AdcChannelFault> adc_faults_;  // broken camera readouts
   std::unique_ptr<Kernel<float>> kernel32_;
   std::unique_ptr<Kernel<double>> kernel64_;
   DeployedParameters<Params> params_;
   DeviceClock clock_;
-  std::chrono::steady_clock::time_point created_;
 };
 
 // Registry factory for "optical" (config without the "kind" key).

@@ -23,7 +23,9 @@
 #include <string>
 
 #include <Eigen/Core>
+#include <nlohmann/json.hpp>
 
+#include "common/error.hpp"
 #include "common/random.hpp"
 
 namespace pib::units {
@@ -83,6 +85,16 @@ class Unit {
   // Writes `parameters` (parameter_count() values) to the device; blocks the caller for the scaled deploy
   // time. Programming noise draws come from `rng`.
   virtual void deploy(const Eigen::Ref<const Vector>& parameters, Rng& rng) = 0;
+
+  // Injects faults into the device mid-run (the kind's fault JSON; every kind with a fault model takes
+  // {"adc_channels": [{"channel": j, "mode": "zero" | "full_scale" | "noise"}]}, see units/fault.hpp). They
+  // persist across deploys and take effect for measures that start after the call; random fault choices
+  // come from `rng`. Kinds without a fault model throw InvalidArgument.
+  virtual void inject_faults(const nlohmann::json& faults, Rng& rng) {
+    (void)faults;
+    (void)rng;
+    raise<InvalidArgument>(kind(), " units have no fault model");
+  }
 
   // The parameters most recently passed to a completed deploy (or the initial ones), as intended — not
   // as physically realised — so training can continue from them.

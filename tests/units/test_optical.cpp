@@ -260,22 +260,58 @@ TEST_CASE("optical unit is deterministic, clones share the physics, and float32 
   CHECK((mc.output - ma.output).cwiseAbs().mean() < 1e-3);
 }
 
-TEST_CASE("optical drift changes the transmission matrix with device time", "[optical]") {
-  auto config = ideal_config("phase8");
-  config["drift_per_s"] = 0.1;
-  config["time_scale"] = 1e7;  // one wall microsecond is ten device seconds
-  OpticalUnit unit = make(config);
-  Rng rng(2);
+TEST_CASE("optical drift follows the device's own time, not the wall clock", "[optical]") {
+  // One device second per sample; the same calls at two emulation speeds drift identically.
+  auto run = [](double time_scale) {
+    auto config = ideal_config("phase8");
+    config["drift_per_s"] = 0.1;
+    config["forward_us_per_sample"] = 1e6;
+    config["time_scale"] = time_scale;
+    OpticalUnit unit = make(config);
+    Rng rng(2);
+    const Matrix x = grid_inputs(4, 6, rng);
+    unit.calibrate(x);
+    const Eigen::MatrixXcd before = unit.transmission_matrix();
+    Measurement m;
+    unit.measure(x, m, rng);  // no device time has passed yet: T unchanged
+    CHECK((unit.transmission_matrix() - before).norm() == 0.0);
+    unit.measure(x, m, rng);  // 6 device seconds have passed: 6 drift steps
+    return std::pair{before, unit.transmission_matrix()};
+  };
+  const auto [before, fast] = run(1e9);
+  const auto [before_slow, slow] = run(1e6);
+  CHECK((fast - before).norm() / before.norm() > 0.05);
+  CHECK((fast - slow).norm() == 0.0);
+  // The variance of T's entries stays 1 / input_dim.
+  CHECK(fast.cwiseAbs2().mean() == Approx(2.0 / 6.0).epsilon(0.25));
+}
+
+TEST_CASE("optical camera faults: a broken pixel readout reads a constant or noise", "[optical]") {
+  OpticalUnit unit = make(ideal_config("phase8"));
+  Rng rng(3);
   const Matrix x = grid_inputs(4, 6, rng);
   unit.calibrate(x);
-  const Eigen::MatrixXcd before = unit.transmission_matrix();
-  Measurement m;
-  unit.measure(x, m, rng);
-  const Eigen::MatrixXcd after = unit.transmission_matrix();
-  const double change = (after - before).norm() / before.norm();
-  CHECK(change > 0.0);
-  // The variance of T's entries stays 1 / input_dim.
-  CHECK(after.cwiseAbs2().mean() == Approx(2.0 / 6.0).epsilon(0.25));
+  Measurement healthy, broken;
+  unit.measure(x, healthy, rng);
+  unit.inject_faults({{"adc_channels",
+                       {{{"channel", 2}, {"mode", "zero"}},
+                        {{"channel", 5}, {"mode", "full_scale"}},
+                        {{"channel", 7}, {"mode", "noise"}}}}},
+                     rng);
+  unit.measure(x, broken, rng);
+  CHECK(healthy.response.col(2).maxCoeff() > 0.0);
+  CHECK(broken.response.col(2).cwiseAbs().maxCoeff() == 0.0);
+  CHECK(broken.response.col(5).minCoeff() == 1.0);
+  CHECK(broken.response.col(7).maxCoeff() > broken.response.col(7).minCoeff());
+  // The other pixels are untouched (the ideal camera is noise-free).
+  CHECK((broken.response.col(3) - healthy.response.col(3)).norm() == 0.0);
+  // A clone is the same broken device.
+  auto copy = unit.clone();
+  Measurement cloned;
+  copy->measure(x, cloned, rng);
+  CHECK(cloned.response.col(5).minCoeff() == 1.0);
+  CHECK_THROWS_AS(unit.inject_faults({{"adc_channels", {{{"channel", 100000}}}}}, rng), pib::ConfigError);
+  CHECK_THROWS_AS(unit.inject_faults({{"stuck", 1}}, rng), pib::ConfigError);
 }
 
 TEST_CASE("optical config errors name the key", "[optical]") {
