@@ -47,7 +47,8 @@ void CheckpointWriter::commit(const std::filesystem::path& file) {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, file, ec);
-  if (ec) raise<FileError>(file.string(), ": cannot rename the temporary checkpoint into place: ", ec.message());
+  if (ec)
+    raise<FileError>(file.string(), ": cannot rename the temporary checkpoint into place: ", ec.message());
 }
 
 CheckpointReader::CheckpointReader(const std::filesystem::path& file) : source_(file.string()) {
@@ -64,7 +65,8 @@ CheckpointReader::CheckpointReader(const std::filesystem::path& file) : source_(
   std::memcpy(&stored, data_.data() + end_, sizeof stored);
   pos_ = sizeof kMagic;
   const auto version = value<std::uint32_t>();
-  if (version != kCheckpointVersion) fail("format version ", version, ", this pib reads ", kCheckpointVersion);
+  if (version != kCheckpointVersion)
+    fail("format version ", version, ", this pib reads ", kCheckpointVersion);
   if (stored != fnv1a(data_.data(), end_)) fail("hash mismatch (truncated or modified file)");
 }
 

@@ -19,7 +19,7 @@
 
 namespace pib::agent {
 
-inline constexpr std::uint32_t kCheckpointVersion = 1;
+inline constexpr std::uint32_t kCheckpointVersion = 2;
 
 class CheckpointWriter {
  public:

@@ -22,8 +22,8 @@ E parse_enum(const std::string& path, const std::string& value,
 }  // namespace
 
 nlohmann::json RlConfig::default_units() {
-  nlohmann::json unit = {{"kind", "optical"},       {"encoding", "phase8"}, {"n_speckle", 256},
-                         {"output_dim", 64},        {"activation", "relu"}, {"reference_pixels", 1}};
+  nlohmann::json unit = {{"kind", "optical"}, {"encoding", "phase8"}, {"n_speckle", 256},
+                         {"output_dim", 64},  {"activation", "relu"}, {"reference_pixels", 1}};
   nlohmann::json first = unit;
   first["activation"] = "tanh";  // bounded features for the next unit's modulator (see QNetwork)
   return nlohmann::json::array({first, unit});
@@ -36,7 +36,8 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
   r.get("seed", c.seed);
   std::string schedule = c.schedule == Schedule::sync ? "sync" : "async";
   r.get("schedule", schedule);
-  c.schedule = parse_enum<Schedule>("schedule", schedule, {{"sync", Schedule::sync}, {"async", Schedule::async}});
+  c.schedule =
+      parse_enum<Schedule>("schedule", schedule, {{"sync", Schedule::sync}, {"async", Schedule::async}});
   r.get("total_steps", c.total_steps);
   r.get("stop_when_solved", c.stop_when_solved);
   r.get("metrics_every", c.metrics_every);
@@ -49,7 +50,8 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
   r.get("polyak_tau", c.polyak_tau);
   std::string td_loss = c.td_loss == TdLoss::huber ? "huber" : "squared";
   r.get("td_loss", td_loss);
-  c.td_loss = parse_enum<TdLoss>("td_loss", td_loss, {{"huber", TdLoss::huber}, {"squared", TdLoss::squared}});
+  c.td_loss =
+      parse_enum<TdLoss>("td_loss", td_loss, {{"huber", TdLoss::huber}, {"squared", TdLoss::squared}});
   r.get("lambda_td", c.lambda_td);
   r.get("learning_starts", c.learning_starts);
   r.get("update_every", c.update_every);
@@ -81,12 +83,33 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
   }
   if (const auto& u = r.child("units"); !u.is_null()) c.units = u;
   r.get("time_scale", c.time_scale);
+  if (const auto& f = r.child("faults"); !f.is_null()) {
+    require_config(f.is_array(), "faults", f.dump(), "an array of {at_step, unit, inject}");
+    for (std::size_t k = 0; k < f.size(); ++k) {
+      const std::string path = "faults[" + std::to_string(k) + "]";
+      ConfigReader fr(f[k], path);
+      FaultEvent e;
+      fr.get("at_step", e.at_step);
+      fr.get("unit", e.unit);
+      e.inject = fr.child("inject");
+      fr.finish();
+      require_config(fr.has("at_step") && fr.has("unit") && e.inject.is_object(), path, f[k].dump(),
+                     "{\"at_step\": N, \"unit\": l, \"inject\": {...}}");
+      c.faults.push_back(std::move(e));
+    }
+  }
   r.finish();
   c.validate();
   return c;
 }
 
 nlohmann::json RlConfig::to_json() const {
+  auto faults_json = [this] {
+    auto out = nlohmann::json::array();
+    for (const auto& f : faults)
+      out.push_back({{"at_step", f.at_step}, {"unit", f.unit}, {"inject", f.inject}});
+    return out;
+  };
   return {
       {"env", env},
       {"seed", seed},
@@ -130,6 +153,7 @@ nlohmann::json RlConfig::to_json() const {
         {"z_width_k", pib.z_width_k}}},
       {"units", units},
       {"time_scale", time_scale},
+      {"faults", faults_json()},
   };
 }
 
@@ -168,13 +192,24 @@ void RlConfig::validate() const {
   require_config(pib.beta >= 0.0, "pib.beta", pib.beta, ">= 0");
   require_config(pib.y == "td_target" || pib.y == "action" || pib.y == "action_target", "pib.y", pib.y,
                  "td_target, action or action_target");
-  require_config(pib.z_width == "knn" || pib.z_width == "median" || pib.z_width == "silverman" ||
-                     pib.z_width == "fixed",
-                 "pib.z_width", pib.z_width, "knn, median, silverman or fixed");
+  require_config(
+      pib.z_width == "knn" || pib.z_width == "median" || pib.z_width == "silverman" || pib.z_width == "fixed",
+      "pib.z_width", pib.z_width, "knn, median, silverman or fixed");
   require_config(pib.z_width_value > 0.0, "pib.z_width_value", pib.z_width_value, "> 0");
   require_config(pib.z_width_k >= 1, "pib.z_width_k", pib.z_width_k, ">= 1");
-  require_config(units.is_array() && !units.empty(), "units", units.dump(), "a non-empty array of unit configs");
+  require_config(units.is_array() && !units.empty(), "units", units.dump(),
+                 "a non-empty array of unit configs");
   require_config(time_scale >= 0.0, "time_scale", time_scale, ">= 0 (0: keep each unit's own)");
+  for (std::size_t k = 0; k < faults.size(); ++k) {
+    const std::string path = "faults[" + std::to_string(k) + "]";
+    require_config(faults[k].at_step >= 0, path + ".at_step", faults[k].at_step, ">= 0");
+    require_config(faults[k].unit >= 0 && static_cast<std::size_t>(faults[k].unit) < units.size(),
+                   path + ".unit", faults[k].unit,
+                   "a unit index in [0, " + std::to_string(units.size()) + ")");
+    if (k > 0)
+      require_config(faults[k].at_step >= faults[k - 1].at_step, path + ".at_step", faults[k].at_step,
+                     ">= the previous fault's at_step");
+  }
 }
 
 }  // namespace pib::agent

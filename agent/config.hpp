@@ -34,15 +34,24 @@ struct PibTermConfig {
   int z_width_k = 10;           // k for z_width = knn
 };
 
+// A fault injected into a unit's devices (online and target: the same chip) once the run reaches `at_step`
+// environment steps, e.g. {"at_step": 60000, "unit": 0, "inject": {"adc_channels": [{"channel": 3,
+// "mode": "noise"}]}}. `inject` is the unit kind's fault JSON (units/fault.hpp).
+struct FaultEvent {
+  std::int64_t at_step = 0;
+  int unit = 0;
+  nlohmann::json inject;
+};
+
 struct RlConfig {
   std::string env = "CartPole-v1";
   std::uint64_t seed = 0;
   Schedule schedule = Schedule::sync;
 
   // Run length and stopping.
-  std::int64_t total_steps = 300000;  // environment steps
-  bool stop_when_solved = true;       // stop once the 100-episode mean reaches the env's threshold
-  std::int64_t metrics_every = 2000;  // environment steps between update-interval metric lines
+  std::int64_t total_steps = 300000;      // environment steps
+  bool stop_when_solved = true;           // stop once the 100-episode mean reaches the env's threshold
+  std::int64_t metrics_every = 2000;      // environment steps between update-interval metric lines
   std::int64_t checkpoint_every = 50000;  // environment steps between checkpoints (0: only at the end)
 
   // Q-learning.
@@ -85,6 +94,9 @@ struct RlConfig {
   // each next unit are filled in by the agent), and device overrides applied to every unit.
   nlohmann::json units = default_units();
   double time_scale = 0.0;  // > 0: overrides every unit's time_scale (1e9 turns latency emulation off)
+
+  // Faults injected mid-run, in order of at_step.
+  std::vector<FaultEvent> faults;
 
   static nlohmann::json default_units();
   static RlConfig from_json(const nlohmann::json& j);

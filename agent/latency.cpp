@@ -20,8 +20,10 @@ LatencyConfig LatencyConfig::from_json(const nlohmann::json& j) {
   r.finish();
   require_config(!c.deploy_us.empty(), "deploy_us", "[]", "at least one value");
   require_config(!c.forward_us_per_sample.empty(), "forward_us_per_sample", "[]", "at least one value");
-  for (double v : c.deploy_us) require_config(v >= 0, "deploy_us", v, ">= 0");
-  for (double v : c.forward_us_per_sample) require_config(v >= 0, "forward_us_per_sample", v, ">= 0");
+  for (double v : c.deploy_us)
+    require_config(v >= 0, "deploy_us", v, ">= 0");
+  for (double v : c.forward_us_per_sample)
+    require_config(v >= 0, "forward_us_per_sample", v, ">= 0");
   require_config(c.time_scale > 0, "time_scale", c.time_scale, "> 0");
   require_config(c.warmup_updates >= 0, "warmup_updates", c.warmup_updates, ">= 0");
   require_config(c.updates > 0, "updates", c.updates, "> 0");
@@ -29,9 +31,12 @@ LatencyConfig LatencyConfig::from_json(const nlohmann::json& j) {
 }
 
 nlohmann::json LatencyConfig::to_json() const {
-  return {{"rl", base.to_json()},          {"deploy_us", deploy_us},
-          {"forward_us_per_sample", forward_us_per_sample}, {"time_scale", time_scale},
-          {"warmup_updates", warmup_updates}, {"updates", updates}};
+  return {{"rl", base.to_json()},
+          {"deploy_us", deploy_us},
+          {"forward_us_per_sample", forward_us_per_sample},
+          {"time_scale", time_scale},
+          {"warmup_updates", warmup_updates},
+          {"updates", updates}};
 }
 
 nlohmann::json LatencyPoint::to_json() const {
@@ -58,14 +63,15 @@ struct ModeResult {
   double s_per_update = 0, deploy_s_per_update = 0, utilisation = 0, mean_return = 0, staleness = 0;
 };
 
-ModeResult run_mode(RlConfig cfg, const LatencyConfig& lc, double deploy_us, double forward_us, Schedule mode) {
+ModeResult run_mode(RlConfig cfg, const LatencyConfig& lc, double deploy_us, double forward_us,
+                    Schedule mode) {
   cfg.schedule = mode;
   cfg.time_scale = lc.time_scale;
   cfg.stop_when_solved = false;
   cfg.checkpoint_every = 0;
   cfg.metrics_every = std::max<std::int64_t>(1, cfg.update_every * 50);
-  cfg.total_steps = std::max<std::int64_t>(cfg.total_steps,
-                                           cfg.learning_starts + cfg.update_every * (lc.warmup_updates + lc.updates + 2));
+  cfg.total_steps = std::max<std::int64_t>(
+      cfg.total_steps, cfg.learning_starts + cfg.update_every * (lc.warmup_updates + lc.updates + 2));
   for (auto& u : cfg.units) {
     u["deploy_us"] = deploy_us;
     u["forward_us_per_sample"] = forward_us;
@@ -95,9 +101,12 @@ ModeResult run_mode(RlConfig cfg, const LatencyConfig& lc, double deploy_us, dou
     deploy_after += after.device[l]["ledger"]["deploy_us"].get<double>();
   }
   const double units = static_cast<double>(after.device.size());
-  r.deploy_s_per_update = (deploy_after - deploy_before) / lc.time_scale * 1e-6 / static_cast<double>(lc.updates);
-  r.utilisation = after.wall_s > 0 ? (busy_after - busy_before) / lc.time_scale * 1e-6 / (after.wall_s * units) : 0;
-  r.mean_return = returns.empty() ? 0.0 : std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
+  r.deploy_s_per_update =
+      (deploy_after - deploy_before) / lc.time_scale * 1e-6 / static_cast<double>(lc.updates);
+  r.utilisation =
+      after.wall_s > 0 ? (busy_after - busy_before) / lc.time_scale * 1e-6 / (after.wall_s * units) : 0;
+  r.mean_return =
+      returns.empty() ? 0.0 : std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
   r.staleness = staleness_n ? staleness_sum / staleness_n : 0.0;
   return r;
 }
@@ -120,7 +129,8 @@ std::vector<LatencyPoint> run_latency_experiment(const LatencyConfig& lc,
       // Deploys of all units run one after another in sync; async overlaps them with the next update.
       p.t_device_s = s.deploy_s_per_update;
       p.t_compute_s = std::max(0.0, s.s_per_update - p.t_device_s);
-      const double longest = std::max(p.t_device_s / std::max<std::size_t>(1, lc.base.units.size()), p.t_compute_s);
+      const double longest =
+          std::max(p.t_device_s / std::max<std::size_t>(1, lc.base.units.size()), p.t_compute_s);
       p.ideal_speedup = longest > 0 ? s.s_per_update / longest : 1.0;
       p.fraction_of_ideal = p.ideal_speedup > 0 ? p.async_speedup / p.ideal_speedup : 0.0;
       p.sync_device_utilisation = s.utilisation;

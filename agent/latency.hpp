@@ -20,12 +20,12 @@
 namespace pib::agent {
 
 struct LatencyConfig {
-  RlConfig base;                                  // the training run at every setting
-  std::vector<double> deploy_us = {0, 2000, 8000, 32000};   // device time per deploy, per unit
-  std::vector<double> forward_us_per_sample = {1};          // device time per measured sample
-  double time_scale = 10.0;                       // emulation speed-up (preserves every ratio)
-  std::int64_t warmup_updates = 50;               // not timed
-  std::int64_t updates = 400;                     // timed, per mode and setting
+  RlConfig base;                                           // the training run at every setting
+  std::vector<double> deploy_us = {0, 2000, 8000, 32000};  // device time per deploy, per unit
+  std::vector<double> forward_us_per_sample = {1};         // device time per measured sample
+  double time_scale = 10.0;                                // emulation speed-up (preserves every ratio)
+  std::int64_t warmup_updates = 50;                        // not timed
+  std::int64_t updates = 400;                              // timed, per mode and setting
 
   static LatencyConfig from_json(const nlohmann::json& j);
   nlohmann::json to_json() const;

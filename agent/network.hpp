@@ -67,7 +67,7 @@ class QNetwork {
 
   // Actor-side state (actor thread only, except the snapshot under policy_mutex_).
   std::mutex policy_mutex_;
-  Vector policy_snapshot_;  // guarded by policy_mutex_
+  Vector policy_snapshot_;            // guarded by policy_mutex_
   std::uint64_t policy_version_ = 0;  // guarded by policy_mutex_
   std::uint64_t actor_policy_version_ = ~0ULL;
   std::optional<units::LinearHead> actor_head_;

@@ -17,6 +17,7 @@
 #include "agent/checkpoint_io.hpp"
 #include "agent/network.hpp"
 #include "agent/nstep.hpp"
+#include "agent/programmer.hpp"
 #include "bottleneck/objectives.hpp"
 #include "common/error.hpp"
 #include "envs/registry.hpp"
@@ -28,7 +29,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 bottleneck::KernelWidth z_width(const PibTermConfig& c) {
   bottleneck::KernelWidth w;
@@ -61,7 +64,8 @@ void check_step(const std::string& env, const envs::StepResult& r, int step, con
                              r.observation[k], ") at step ", step, " of ", episode);
   }
   if (!std::isfinite(r.reward))
-    raise<InvalidArgument>("environment ", env, " returned a non-finite reward at step ", step, " of ", episode);
+    raise<InvalidArgument>("environment ", env, " returned a non-finite reward at step ", step, " of ",
+                           episode);
 }
 
 }  // namespace
@@ -70,7 +74,8 @@ nlohmann::json Summary::to_json() const {
   nlohmann::json j;
   j["env"] = env;
   j["solved_at_step"] = solved_at_step ? nlohmann::json(*solved_at_step) : nlohmann::json(nullptr);
-  j["best_mean_return_100"] = best_mean_return_100 ? nlohmann::json(*best_mean_return_100) : nlohmann::json(nullptr);
+  j["best_mean_return_100"] =
+      best_mean_return_100 ? nlohmann::json(*best_mean_return_100) : nlohmann::json(nullptr);
   j["env_steps"] = env_steps;
   j["updates"] = updates;
   j["episodes"] = episodes;
@@ -86,14 +91,14 @@ nlohmann::json Summary::to_json() const {
 // Per-unit learner state. Touched by the learner thread and by the unit's own update/deploy tasks, never
 // by two of them at once (the learner waits for a unit's tasks before touching it again).
 struct UnitLearner {
-  Vector params;       // intended parameters of the unit's trainable part
-  Adam adam;           // over [params, head parameters]
-  Rng deploy_rng;      // programming noise of the online device
+  Vector params;                        // intended parameters of the unit's trainable part
+  Adam adam;                            // over [params, head parameters]
+  Rng deploy_rng;                       // programming noise of the online device
   Rng::State deploy_rng_before_last{};  // its state before the last deploy (exact resume)
-  Rng target_rng;      // programming noise of the target device
+  Rng target_rng;                       // programming noise of the target device
   Rng::State target_rng_before_last{};
   Vector target_params;
-  Vector deploying;              // the parameters the in-flight deploy reads
+  Vector deploying;             // the parameters the in-flight deploy reads
   std::uint64_t requested = 0;  // deploys requested so far (the learner's version of the parameters)
 
   // Scratch, sized once.
@@ -105,7 +110,7 @@ struct UnitLearner {
   double td_loss = 0, pib_loss = 0, i_xz = 0, i_yz = 0, gn_td = 0, gn_pib = 0, staleness = 0;
   std::int64_t count = 0;
 
-  tbb::task_group deploy_tasks;  // at most one deploy in flight
+  DeviceProgrammer programmer;  // async: the device's programming channel, at most one deploy in flight
 };
 
 struct Trainer::Impl {
@@ -125,8 +130,8 @@ struct Trainer::Impl {
   bool episode_running = false;
   double episode_return = 0.0;
   int episode_length = 0;
-  std::int64_t actor_episode = 0;  // episodes started (seeds cfg.seed + index)
-  std::atomic<std::int64_t> steps{0};  // environment steps taken (written by the actor)
+  std::int64_t actor_episode = 0;               // episodes started (seeds cfg.seed + index)
+  std::atomic<std::int64_t> steps{0};           // environment steps taken (written by the actor)
   std::vector<EpisodeRecord> pending_episodes;  // guarded by episode_mutex
   std::mutex episode_mutex;
   Matrix actor_x;
@@ -141,11 +146,12 @@ struct Trainer::Impl {
   replay::Batch batch;
   Matrix xs, xn;
   std::vector<units::Measurement> m_s, m_next, m_target;
-  Matrix q_target, q_online;  // the last heads on the next states (sized once)
+  Matrix q_target, q_online;                            // the last heads on the next states (sized once)
   std::optional<bottleneck::BatchTargets> pib_targets;  // this update's, read by every unit's task
   Eigen::VectorXd y;
   std::vector<int> actions;
   double compute_s = 0.0;
+  std::size_t faults_applied = 0;  // cfg.faults[0, faults_applied) are in the devices
 
   // Run control.
   std::atomic<bool> stop{false};
@@ -176,6 +182,7 @@ struct Trainer::Impl {
   void deploy_unit(std::size_t l);
   void update_targets();
   void wait_deploys();
+  void inject_fault(std::size_t k);
   IntervalMetrics interval_metrics(std::int64_t known_steps, double interval_s, std::int64_t interval_steps,
                                    std::int64_t interval_updates, Clock::time_point start);
   Summary summary(double wall_s) const;
@@ -196,8 +203,9 @@ Trainer::Impl::Impl(RlConfig c)
       rng_next(cfg.seed * 7919 + 4),
       rng_target(cfg.seed * 7919 + 5) {
   if (env->observation_dim() > replay::kDefaultMaxObsDim)
-    raise<ConfigError>("env: ", cfg.env, " has ", env->observation_dim(), " observation values, more than the ",
-                       replay::kDefaultMaxObsDim, " the agent's transition queue carries");
+    raise<ConfigError>("env: ", cfg.env, " has ", env->observation_dim(),
+                       " observation values, more than the ", replay::kDefaultMaxObsDim,
+                       " the agent's transition queue carries");
   build();
 }
 
@@ -216,8 +224,8 @@ void Trainer::Impl::build() {
       obs_scale.push_back(bound);
     }
   }
-  net = std::make_unique<QNetwork>(cfg.units, static_cast<Eigen::Index>(dim), env->action_count(), cfg.time_scale,
-                                   cfg.seed);
+  net = std::make_unique<QNetwork>(cfg.units, static_cast<Eigen::Index>(dim), env->action_count(),
+                                   cfg.time_scale, cfg.seed);
   learners.clear();
   for (std::size_t l = 0; l < net->depth(); ++l) {
     auto u = std::make_unique<UnitLearner>();
@@ -228,6 +236,16 @@ void Trainer::Impl::build() {
     u->target_rng.reseed(cfg.seed * 1000003 + 17 * l + 2);
     u->requested = net->online(l).version();
     learners.push_back(std::move(u));
+  }
+  // A fault the unit cannot take fails now, not minutes into the run: try each on a copy of its device.
+  for (std::size_t k = 0; k < cfg.faults.size(); ++k) {
+    const auto& f = cfg.faults[k];
+    try {
+      Rng probe(0);
+      net->online(static_cast<std::size_t>(f.unit)).clone()->inject_faults(f.inject, probe);
+    } catch (const Error& e) {
+      raise<ConfigError>("faults[", k, "] (unit ", f.unit, "): ", e.what());
+    }
   }
   calibrate();
   net->publish_policy();
@@ -242,8 +260,10 @@ void Trainer::Impl::calibrate() {
   Matrix raw(n, static_cast<Eigen::Index>(cal_env->observation_dim()));
   auto o = cal_env->reset(cfg.seed + 1000000007ULL);
   for (Eigen::Index i = 0; i < n; ++i) {
-    for (std::size_t k = 0; k < o.size(); ++k) raw(i, static_cast<Eigen::Index>(k)) = o[k];
-    const auto r = cal_env->step(static_cast<int>(rng.below(static_cast<std::uint64_t>(cal_env->action_count()))));
+    for (std::size_t k = 0; k < o.size(); ++k)
+      raw(i, static_cast<Eigen::Index>(k)) = o[k];
+    const auto r =
+        cal_env->step(static_cast<int>(rng.below(static_cast<std::uint64_t>(cal_env->action_count()))));
     check_step(cfg.env, r, cal_env->elapsed_steps(), "a calibration episode");
     o = (r.terminated || r.truncated) ? cal_env->reset() : r.observation;
   }
@@ -261,7 +281,8 @@ void Trainer::Impl::calibrate() {
 
 void Trainer::Impl::scale(const Eigen::Ref<const Matrix>& raw, Matrix& out) const {
   out.resize(raw.rows(), raw.cols());
-  for (Eigen::Index j = 0; j < raw.cols(); ++j) out.col(j) = raw.col(j) / obs_scale[static_cast<std::size_t>(j)];
+  for (Eigen::Index j = 0; j < raw.cols(); ++j)
+    out.col(j) = raw.col(j) / obs_scale[static_cast<std::size_t>(j)];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -292,7 +313,8 @@ void Trainer::Impl::actor_step() {
   ++episode_length;
   nstep.add(obs, action, r.reward, r.observation, r.terminated, r.truncated, emitted);
   for (const auto& tr : emitted) {
-    while (!queue.try_push(tr)) std::this_thread::yield();  // the learner drains it
+    while (!queue.try_push(tr))
+      std::this_thread::yield();  // the learner drains it
   }
   obs.assign(r.observation.begin(), r.observation.end());
   if (r.terminated || r.truncated) {
@@ -347,7 +369,8 @@ std::int64_t Trainer::Impl::updates_due(std::int64_t known_steps) const {
 
 void Trainer::Impl::drain() {
   replay::Transition t;
-  while (queue.try_pop(t)) replay.push(t);
+  while (queue.try_pop(t))
+    replay.push(t);
 }
 
 void Trainer::Impl::update(std::int64_t known_steps) {
@@ -404,12 +427,15 @@ void Trainer::Impl::update(std::int64_t known_steps) {
   const double lr_now = lr(known_steps);
   if (async) {
     tbb::task_group group;
-    for (std::size_t l = 0; l < L; ++l) group.run([this, l, lr_now] { update_unit(l, lr_now); });
+    for (std::size_t l = 0; l < L; ++l)
+      group.run([this, l, lr_now] { update_unit(l, lr_now); });
     group.wait();
   } else {
-    for (std::size_t l = 0; l < L; ++l) update_unit(l, lr_now);
+    for (std::size_t l = 0; l < L; ++l)
+      update_unit(l, lr_now);
   }
-  for (std::size_t l = 0; l < L; ++l) deploy_unit(l);
+  for (std::size_t l = 0; l < L; ++l)
+    deploy_unit(l);
   net->publish_policy();
   const auto done = updates.load(std::memory_order_relaxed) + 1;
   updates.store(done, std::memory_order_release);
@@ -493,17 +519,33 @@ void Trainer::Impl::update_unit(std::size_t l, double lr_now) {
 // parameter set at a time); in sync mode to completion.
 void Trainer::Impl::deploy_unit(std::size_t l) {
   auto& u = *learners[l];
-  u.deploy_tasks.wait();
+  auto& unit = net->online(l);
+  if (cfg.schedule == Schedule::sync) {
+    ++u.requested;
+    u.deploy_rng_before_last = u.deploy_rng.state();
+    unit.deploy(u.params, u.deploy_rng);
+    return;
+  }
+  u.programmer.wait();
   ++u.requested;
   u.deploy_rng_before_last = u.deploy_rng.state();
   u.deploying = u.params;  // the previous deploy has finished reading it
-  auto& unit = net->online(l);
-  u.deploy_tasks.run([&unit, &u] { unit.deploy(u.deploying, u.deploy_rng); });
-  if (cfg.schedule == Schedule::sync) u.deploy_tasks.wait();
+  u.programmer.start([&unit, &u] { unit.deploy(u.deploying, u.deploy_rng); });
 }
 
 void Trainer::Impl::wait_deploys() {
-  for (auto& u : learners) u->deploy_tasks.wait();
+  for (auto& u : learners)
+    u->programmer.wait();
+}
+
+// Injects fault k into unit l's online and target devices (one chip: the same fault draws for both).
+void Trainer::Impl::inject_fault(std::size_t k) {
+  const auto& f = cfg.faults[k];
+  const auto l = static_cast<std::size_t>(f.unit);
+  Rng a(cfg.seed * 1000003 + 7919 * k + 5);
+  Rng b = a;
+  net->online(l).inject_faults(f.inject, a);
+  net->target(l).inject_faults(f.inject, b);
 }
 
 // Hard copy (or Polyak average) of the intended parameters into the target devices and heads.
@@ -618,12 +660,18 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
     while (true) {
       if (!async) {
         // Sync: the actor runs up to its bound, then the learner catches up.
-        while (steps.load() < cfg.total_steps && steps.load() < actor_bound()) actor_step();
+        while (steps.load() < cfg.total_steps && steps.load() < actor_bound())
+          actor_step();
         if (steps.load() >= cfg.total_steps) actor_finished = true;
       } else if (actor_error) {
         std::rethrow_exception(actor_error);
       }
       const auto known = steps.load(std::memory_order_acquire);
+      while (faults_applied < cfg.faults.size() && cfg.faults[faults_applied].at_step <= known) {
+        inject_fault(faults_applied);
+        if (cb.on_fault) cb.on_fault(known, cfg.faults[faults_applied]);
+        ++faults_applied;
+      }
       drain();
       std::vector<EpisodeRecord> finished;
       {
@@ -646,7 +694,8 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
       }
       if (known >= next_metrics && cb.on_interval) {
         const double dt = seconds_since(interval_start);
-        auto im = interval_metrics(known, dt, known - interval_steps0, updates.load() - interval_updates0, start);
+        auto im =
+            interval_metrics(known, dt, known - interval_steps0, updates.load() - interval_updates0, start);
         cb.on_interval(im);
         interval_start = Clock::now();
         interval_steps0 = known;
@@ -657,7 +706,8 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
       const bool updates_done = max_updates > 0 && updates.load() - updates_at_start >= max_updates;
       const bool all_done = actor_finished.load() && updates.load() >= updates_due(steps.load()) &&
                             queue.read_available() == 0 && !did_update;
-      if (next_checkpoint > 0 && known >= next_checkpoint && !checkpoint_dir.empty() && !solved_stop && !all_done) {
+      if (next_checkpoint > 0 && known >= next_checkpoint && !checkpoint_dir.empty() && !solved_stop &&
+          !all_done) {
         pause_actor();
         wait_deploys();
         drain();
@@ -718,6 +768,7 @@ void Trainer::Impl::save(const std::filesystem::path& file) {
   w.rng(rng_online);
   w.rng(rng_next);
   w.rng(rng_target);
+  w.value(static_cast<std::uint64_t>(faults_applied));
   // Units.
   for (std::size_t l = 0; l < net->depth(); ++l) {
     auto& u = *learners[l];
@@ -770,6 +821,11 @@ void Trainer::Impl::load(CheckpointReader& r) {
   r.rng(rng_online);
   r.rng(rng_next);
   r.rng(rng_target);
+  const auto faults_before = r.value<std::uint64_t>();
+  if (faults_before > cfg.faults.size())
+    r.fail(faults_before, " faults applied, but the stored config lists ", cfg.faults.size());
+  for (faults_applied = 0; faults_applied < faults_before; ++faults_applied)
+    inject_fault(faults_applied);
   for (std::size_t l = 0; l < net->depth(); ++l) {
     auto& u = *learners[l];
     auto& unit = net->online(l);
@@ -831,8 +887,12 @@ void Trainer::save_checkpoint(const std::filesystem::path& file) {
   impl_->save(file);
 }
 
-const RlConfig& Trainer::config() const { return impl_->cfg; }
-std::int64_t Trainer::env_steps() const { return impl_->steps.load(); }
+const RlConfig& Trainer::config() const {
+  return impl_->cfg;
+}
+std::int64_t Trainer::env_steps() const {
+  return impl_->steps.load();
+}
 
 std::vector<double> Trainer::evaluate(int episodes, std::uint64_t eval_seed) {
   PIB_EXPECTS(episodes > 0, "evaluate needs a positive episode count, got ", episodes);

@@ -42,7 +42,7 @@ struct EpisodeRecord {
 };
 
 struct UnitMetrics {
-  double td_loss = 0.0;        // mean over the interval's updates
+  double td_loss = 0.0;  // mean over the interval's updates
   double pib_loss = 0.0;
   double i_xz = 0.0;           // bits
   double i_yz = 0.0;           // bits
@@ -84,6 +84,7 @@ struct Callbacks {
   std::function<void(const EpisodeRecord&)> on_episode;
   std::function<void(const IntervalMetrics&)> on_interval;
   std::function<void(const std::filesystem::path&)> on_checkpoint;
+  std::function<void(std::int64_t step, const FaultEvent&)> on_fault;  // a configured fault was injected
 };
 
 class Trainer {

@@ -53,17 +53,18 @@ nlohmann::json interval_json(const agent::IntervalMetrics& im) {
                      {"device_measure_us", u.ledger.measure_us},
                      {"device_deploy_us", u.ledger.deploy_us}});
   }
-  return {{"type", "interval"},
-          {"step", im.step},
-          {"updates", im.updates},
-          {"episodes", im.episodes},
-          {"mean_return_100", im.mean_return_100 ? nlohmann::json(*im.mean_return_100) : nlohmann::json(nullptr)},
-          {"epsilon", im.epsilon},
-          {"lr", im.lr},
-          {"steps_per_s", im.steps_per_s},
-          {"updates_per_s", im.updates_per_s},
-          {"wall_s", im.wall_s},
-          {"units", units}};
+  return {
+      {"type", "interval"},
+      {"step", im.step},
+      {"updates", im.updates},
+      {"episodes", im.episodes},
+      {"mean_return_100", im.mean_return_100 ? nlohmann::json(*im.mean_return_100) : nlohmann::json(nullptr)},
+      {"epsilon", im.epsilon},
+      {"lr", im.lr},
+      {"steps_per_s", im.steps_per_s},
+      {"updates_per_s", im.updates_per_s},
+      {"wall_s", im.wall_s},
+      {"units", units}};
 }
 
 struct RlOptions {
@@ -80,8 +81,9 @@ void run_rl(const RlOptions& o) {
   std::filesystem::path dir;
   if (!o.resume.empty()) {
     if (!o.config.empty() || !o.sets.empty() || o.seed)
-      raise<InvalidArgument>("--resume continues a run with its own config; do not combine it with --config, "
-                             "--set or --seed");
+      raise<InvalidArgument>(
+          "--resume continues a run with its own config; do not combine it with --config, "
+          "--set or --seed");
     dir = std::filesystem::is_directory(o.resume) ? std::filesystem::path(o.resume)
                                                   : std::filesystem::path(o.resume).parent_path();
     const auto ckpt = agent::latest_checkpoint(o.resume);
@@ -107,8 +109,11 @@ void run_rl(const RlOptions& o) {
   std::vector<double> recent;
   agent::Callbacks cb;
   cb.on_episode = [&](const agent::EpisodeRecord& e) {
-    metrics << nlohmann::json{{"type", "episode"}, {"episode", e.episode}, {"return", e.episode_return},
-                              {"length", e.length}, {"step", e.step}}
+    metrics << nlohmann::json{{"type", "episode"},
+                              {"episode", e.episode},
+                              {"return", e.episode_return},
+                              {"length", e.length},
+                              {"step", e.step}}
                    .dump()
             << "\n";
   };
@@ -118,10 +123,19 @@ void run_rl(const RlOptions& o) {
     std::ostringstream line;
     line << "step " << im.step << "/" << cfg.total_steps << "  episodes " << im.episodes << "  mean100 "
          << (im.mean_return_100 ? fixed(*im.mean_return_100, 1) : std::string("-")) << "  eps "
-         << fixed(im.epsilon, 3) << "  " << fixed(im.steps_per_s, 0) << " steps/s  " << fixed(im.updates_per_s, 0)
-         << " upd/s  I(X;Z) " << fixed(im.units.back().i_xz, 2) << "  I(Y;Z) " << fixed(im.units.back().i_yz, 2)
-         << "  elapsed " << duration(im.wall_s) << "  left <= " << duration(im.eta_s);
+         << fixed(im.epsilon, 3) << "  " << fixed(im.steps_per_s, 0) << " steps/s  "
+         << fixed(im.updates_per_s, 0) << " upd/s  I(X;Z) " << fixed(im.units.back().i_xz, 2) << "  I(Y;Z) "
+         << fixed(im.units.back().i_yz, 2) << "  elapsed " << duration(im.wall_s)
+         << "  left <= " << duration(im.eta_s);
     progress_line(line.str());
+  };
+  cb.on_fault = [&](std::int64_t step, const agent::FaultEvent& f) {
+    metrics
+        << nlohmann::json{{"type", "fault"}, {"step", step}, {"unit", f.unit}, {"inject", f.inject}}.dump()
+        << "\n";
+    progress_line("fault injected into unit " + std::to_string(f.unit) + " at step " + std::to_string(step) +
+                      ": " + f.inject.dump(),
+                  true);
   };
   cb.on_checkpoint = [&](const std::filesystem::path&) {};
   auto summary = trainer->run(cb, dir);
@@ -132,9 +146,12 @@ void run_rl(const RlOptions& o) {
     const auto returns = trainer->evaluate(o.eval_episodes, cfg.seed + 999983ULL);
     const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
     double var = 0;
-    for (double r : returns) var += (r - mean) * (r - mean);
-    j["eval"] = {{"episodes", returns.size()}, {"mean_return", mean},
-                 {"std_return", std::sqrt(var / returns.size())}, {"policy", "greedy, final parameters"}};
+    for (double r : returns)
+      var += (r - mean) * (r - mean);
+    j["eval"] = {{"episodes", returns.size()},
+                 {"mean_return", mean},
+                 {"std_return", std::sqrt(var / returns.size())},
+                 {"policy", "greedy, final parameters"}};
   }
   write_json_file(dir / "summary.json", j);
   std::cout << j.dump() << std::endl;
@@ -147,7 +164,8 @@ void run_rl_eval(const std::string& checkpoint, int episodes, std::uint64_t seed
   const auto returns = trainer->evaluate(episodes, seed);
   const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
   double var = 0;
-  for (double r : returns) var += (r - mean) * (r - mean);
+  for (double r : returns)
+    var += (r - mean) * (r - mean);
   for (std::size_t i = 0; i < returns.size(); ++i)
     std::cout << nlohmann::json{{"episode", i}, {"return", returns[i]}}.dump() << "\n";
   std::cout << nlohmann::json{{"checkpoint", ckpt.string()},
@@ -170,8 +188,9 @@ void run_latency(const std::string& config, const std::vector<std::string>& sets
     points.push_back(p.to_json());
     std::ostringstream line;
     line << "deploy " << p.deploy_us << " us, forward " << p.forward_us_per_sample << " us/sample: sync "
-         << fixed(p.sync_s_per_update * 1e3, 2) << " ms/update, async " << fixed(p.async_s_per_update * 1e3, 2)
-         << " ms/update, speedup " << fixed(p.async_speedup, 2) << " (ideal " << fixed(p.ideal_speedup, 2) << ")";
+         << fixed(p.sync_s_per_update * 1e3, 2) << " ms/update, async "
+         << fixed(p.async_s_per_update * 1e3, 2) << " ms/update, speedup " << fixed(p.async_speedup, 2)
+         << " (ideal " << fixed(p.ideal_speedup, 2) << ")";
     progress_line(line.str(), true);
   });
   nlohmann::json summary = {{"points", points}, {"devices_simulated", true}, {"time_scale", lc.time_scale}};
@@ -209,7 +228,8 @@ void setup_rl_commands(CLI::App& root) {
   auto lat_config = std::make_shared<std::string>();
   auto lat_sets = std::make_shared<std::vector<std::string>>();
   auto lat_out = std::make_shared<std::string>();
-  auto* lat = root.add_subcommand("latency", "The latency-mismatch experiment: sync vs async across device latencies");
+  auto* lat = root.add_subcommand("latency",
+                                  "The latency-mismatch experiment: sync vs async across device latencies");
   lat->add_option("--config", *lat_config, "JSON config (configs/latency.json)")->required();
   lat->add_option("--set", *lat_sets, "Override a config key: key.path=value (repeatable)");
   lat->add_option("--out", *lat_out, "Run directory (default runs/latency-seed<S>)");

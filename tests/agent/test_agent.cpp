@@ -7,8 +7,8 @@
 #include <numeric>
 #include <sstream>
 
-#include <catch2/catch.hpp>
 #include <tbb/global_control.h>
+#include <catch2/catch.hpp>
 
 #include "agent/config.hpp"
 #include "agent/nstep.hpp"
@@ -46,8 +46,9 @@ RlConfig small_config(std::int64_t steps) {
       {"checkpoint_every", 0},
       {"stop_when_solved", false},
       {"target_update_every", 50},
-      {"units", nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 32}, {"activation", "relu"}},
-                                       {{"kind", "digital_dense"}, {"output_dim", 16}, {"activation", "relu"}}})}};
+      {"units",
+       nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 32}, {"activation", "relu"}},
+                              {{"kind", "digital_dense"}, {"output_dim", 16}, {"activation", "relu"}}})}};
   return RlConfig::from_json(j);
 }
 
@@ -145,7 +146,8 @@ TEST_CASE("resume continues exactly as an uninterrupted run", "[agent]") {
   auto resumed = Trainer::resume(dir / "whole" / "checkpoint_800.pib");
   REQUIRE(resumed->env_steps() == 800);
   resumed->run({}, dir / "resumed");
-  CHECK(file_bytes(dir / "whole" / "checkpoint_1600.pib") == file_bytes(dir / "resumed" / "checkpoint_1600.pib"));
+  CHECK(file_bytes(dir / "whole" / "checkpoint_1600.pib") ==
+        file_bytes(dir / "resumed" / "checkpoint_1600.pib"));
   fs::remove_all(dir);
 }
 
@@ -249,14 +251,16 @@ TEST_CASE("async schedule: deploys overlap, staleness is recorded", "[agent][con
   pib::agent::Callbacks cb;
   cb.on_interval = [&](const pib::agent::IntervalMetrics& im) {
     ++intervals;
-    for (const auto& u : im.units) staleness += u.staleness;
+    for (const auto& u : im.units)
+      staleness += u.staleness;
   };
   const auto s = t.run(cb, {});
   CHECK(s.env_steps == 1200);
   CHECK(s.updates == (1200 - 200) / 4);
   CHECK(intervals >= 1);
   CHECK(staleness >= 0.0);
-  for (const auto& d : s.device) CHECK(d["ledger"]["deploys"].get<double>() >= static_cast<double>(s.updates));
+  for (const auto& d : s.device)
+    CHECK(d["ledger"]["deploys"].get<double>() >= static_cast<double>(s.updates));
 }
 
 // A learning check with a fixed seed: a one-layer digital Q-network with the default recipe must get far
@@ -267,9 +271,68 @@ TEST_CASE("CartPole-v1: the recipe learns with a digital Q-network", "[agent][sl
   auto cfg = RlConfig::from_json(
       {{"seed", 0},
        {"total_steps", 150000},
-       {"units", nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 64}, {"activation", "relu"}}})}});
+       {"units",
+        nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 64}, {"activation", "relu"}}})}});
   Trainer t(cfg);
   const auto s = t.run({}, {});
   REQUIRE(s.best_mean_return_100.has_value());
   CHECK(*s.best_mean_return_100 >= 300.0);
+}
+
+TEST_CASE("a configured fault is injected once at its step and survives a resume", "[agent]") {
+  const auto dir = temp_dir("fault");
+  auto cfg = small_config(1600);
+  cfg.units = nlohmann::json::array(
+      {{{"kind", "optical"}, {"n_speckle", 32}, {"output_dim", 16}, {"activation", "tanh"}},
+       {{"kind", "optical"}, {"n_speckle", 32}, {"output_dim", 16}}});
+  cfg.time_scale = 1e9;
+  auto healthy = cfg;
+  nlohmann::json channels = nlohmann::json::array();
+  for (int j = 0; j < 8; ++j)
+    channels.push_back({{"channel", j}, {"mode", "noise"}});
+  cfg.faults.push_back({600, 0, {{"adc_channels", channels}}});
+  cfg.checkpoint_every = 800;
+
+  std::vector<std::int64_t> at;
+  pib::agent::Callbacks cb;
+  cb.on_fault = [&](std::int64_t step, const pib::agent::FaultEvent& f) {
+    at.push_back(step);
+    CHECK(f.unit == 0);
+  };
+  Trainer whole(cfg);
+  whole.run(cb, dir / "whole");
+  REQUIRE(at.size() == 1);
+  CHECK(at[0] == 600);
+
+  // The fault changed the run ...
+  Trainer clean(healthy);
+  clean.run({}, {});
+  clean.save_checkpoint(dir / "clean.pib");
+  CHECK(file_bytes(dir / "clean.pib").size() > 0);
+  CHECK(file_bytes(dir / "clean.pib") != file_bytes(dir / "whole" / "checkpoint_1600.pib"));
+  // ... and a resumed run has it again: it continues exactly as the uninterrupted one.
+  auto resumed = Trainer::resume(dir / "whole" / "checkpoint_800.pib");
+  std::vector<std::int64_t> again;
+  pib::agent::Callbacks cb2;
+  cb2.on_fault = [&](std::int64_t step, const pib::agent::FaultEvent&) { again.push_back(step); };
+  resumed->run(cb2, dir / "resumed");
+  CHECK(again.empty());
+  CHECK(file_bytes(dir / "whole" / "checkpoint_1600.pib") ==
+        file_bytes(dir / "resumed" / "checkpoint_1600.pib"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("faults a unit cannot take are config errors before the run starts", "[agent]") {
+  auto digital = small_config(400);
+  digital.faults.push_back({100, 1, {{"adc_channels", {{{"channel", 0}}}}}});
+  CHECK_THROWS_WITH(Trainer(digital), Catch::Contains("faults[0]") && Catch::Contains("no fault model"));
+  auto optical = small_config(400);
+  optical.units = nlohmann::json::array({{{"kind", "optical"}, {"n_speckle", 32}, {"output_dim", 16}}});
+  optical.faults.push_back({100, 0, {{"adc_channels", {{{"channel", 32}}}}}});
+  CHECK_THROWS_WITH(Trainer(optical), Catch::Contains("faults[0]") && Catch::Contains("channel"));
+  CHECK_THROWS_WITH(RlConfig::from_json(
+                        {{"faults", {{{"at_step", 5}, {"unit", 3}, {"inject", nlohmann::json::object()}}}}}),
+                    Catch::Contains("faults[0].unit"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"faults", {{{"at_step", 5}, {"unit", 0}}}}}),
+                    Catch::Contains("faults[0]"));
 }
