@@ -248,7 +248,7 @@ OpticalUnit::Params OpticalUnit::unpack(const OpticalConfig& config, const Eigen
 OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
     : config_(std::move(config)),
       seed_(seed),
-      drift_rng_(seed ^ kDriftSeedMix),
+      medium_(std::make_shared<Medium>()),
       params_([&] {
         Rng rng(seed ^ kWeightSeedMix);
         return unpack(config_, init_dense_parameters(config_.n_speckle, config_.output_dim,
@@ -259,12 +259,13 @@ OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
   const Eigen::Index m = config_.input_dim + config_.reference_pixels;
   const double sigma = 1.0 / std::sqrt(static_cast<double>(config_.input_dim));
   Rng rng(seed);
-  t_re_.resize(config_.n_speckle, m);
-  t_im_.resize(config_.n_speckle, m);
-  for (Eigen::Index i = 0; i < t_re_.size(); ++i)
-    t_re_.data()[i] = sigma * rng.normal();
-  for (Eigen::Index i = 0; i < t_im_.size(); ++i)
-    t_im_.data()[i] = sigma * rng.normal();
+  medium_->drift_rng.reseed(seed ^ kDriftSeedMix);
+  medium_->t_re.resize(config_.n_speckle, m);
+  medium_->t_im.resize(config_.n_speckle, m);
+  for (Eigen::Index i = 0; i < medium_->t_re.size(); ++i)
+    medium_->t_re.data()[i] = sigma * rng.normal();
+  for (Eigen::Index i = 0; i < medium_->t_im.size(); ++i)
+    medium_->t_im.data()[i] = sigma * rng.normal();
   if (config_.single_precision)
     kernel32_ = std::make_unique<Kernel<float>>();
   else
@@ -276,14 +277,11 @@ OpticalUnit::OpticalUnit(const OpticalUnit& other)
     : Unit(),
       config_(other.config_),
       seed_(other.seed_),
-      drift_rng_(other.seed_ ^ kDriftSeedMix),
       params_(*other.params_.load().value),
       clock_(other.config_.timing) {
   std::lock_guard lock(other.mutex_);
-  t_re_ = other.t_re_;
-  t_im_ = other.t_im_;
+  medium_ = other.medium_;
   calibration_ = other.calibration_;
-  drift_rng_ = other.drift_rng_;
   adc_faults_ = other.adc_faults_;
   if (config_.single_precision)
     kernel32_ = std::make_unique<Kernel<float>>();
@@ -300,15 +298,17 @@ std::unique_ptr<Unit> OpticalUnit::clone() const {
 
 void OpticalUnit::rebuild_kernel() {
   const bool phase = config_.encoding == OpticalEncoding::phase8;
-  if (kernel32_) build_stacked(t_re_, t_im_, phase, kernel32_->stacked);
-  if (kernel64_) build_stacked(t_re_, t_im_, phase, kernel64_->stacked);
+  std::lock_guard medium(medium_->mutex);
+  if (kernel32_) build_stacked(medium_->t_re, medium_->t_im, phase, kernel32_->stacked);
+  if (kernel64_) build_stacked(medium_->t_re, medium_->t_im, phase, kernel64_->stacked);
+  kernel_generation_ = medium_->generation;
 }
 
 Eigen::MatrixXcd OpticalUnit::transmission_matrix() const {
-  std::lock_guard lock(mutex_);
-  Eigen::MatrixXcd t(t_re_.rows(), t_re_.cols());
-  t.real() = t_re_;
-  t.imag() = t_im_;
+  std::lock_guard lock(medium_->mutex);
+  Eigen::MatrixXcd t(medium_->t_re.rows(), medium_->t_re.cols());
+  t.real() = medium_->t_re;
+  t.imag() = medium_->t_im;
   return t;
 }
 
@@ -358,9 +358,12 @@ void OpticalUnit::calibrate_locked(const Eigen::Ref<const Matrix>& x) {
   // Noise-free intensities of the samples in double, then the gain that puts the percentile at full scale.
   calibration_ = c;  // scatter() reads the new input range and medians
   Kernel<double> kernel;
-  build_stacked(t_re_, t_im_, config_.encoding == OpticalEncoding::phase8, kernel.stacked);
+  {
+    std::lock_guard medium(medium_->mutex);
+    build_stacked(medium_->t_re, medium_->t_im, config_.encoding == OpticalEncoding::phase8, kernel.stacked);
+  }
   scatter(kernel, x);
-  const Eigen::Index p = t_re_.rows();
+  const Eigen::Index p = config_.n_speckle;
   std::vector<double> intensities;
   intensities.reserve(static_cast<std::size_t>(x.rows() * p));
   for (Eigen::Index i = 0; i < x.rows(); ++i)
@@ -381,27 +384,39 @@ void OpticalUnit::calibrate_locked(const Eigen::Ref<const Matrix>& x) {
 
 void OpticalUnit::apply_drift_locked() {
   if (config_.drift_per_s <= 0.0) return;
-  const double device_s = clock_.ledger().busy_us * 1e-6;
-  const double steps = std::floor(device_s - drifted_to_s_);
-  if (steps < 1.0) return;
-  drifted_to_s_ += steps;
-  // k steps of T <- sqrt(1 - eps^2) T + eps N compose to T <- a T + sqrt(1 - a^2) N with a = (1 -
-  // eps^2)^(k/2).
-  const double a = std::pow(1.0 - config_.drift_per_s * config_.drift_per_s, 0.5 * steps);
-  const double b = std::sqrt(std::max(0.0, 1.0 - a * a)) / std::sqrt(static_cast<double>(config_.input_dim));
-  const Ziggurat& normal = Ziggurat::instance();
-  for (Eigen::Index i = 0; i < t_re_.size(); ++i)
-    t_re_.data()[i] = a * t_re_.data()[i] + b * normal(drift_rng_);
-  for (Eigen::Index i = 0; i < t_im_.size(); ++i)
-    t_im_.data()[i] = a * t_im_.data()[i] + b * normal(drift_rng_);
-  rebuild_kernel();
+  const double busy_us = clock_.ledger().busy_us;
+  bool stale;
+  {
+    std::lock_guard lock(medium_->mutex);
+    Medium& md = *medium_;
+    md.time_s += (busy_us - reported_busy_us_) * 1e-6;
+    reported_busy_us_ = busy_us;
+    const double steps = std::floor(md.time_s - md.drifted_to_s);
+    if (steps >= 1.0) {
+      md.drifted_to_s += steps;
+      // k steps of T <- sqrt(1 - eps^2) T + eps N compose to T <- a T + sqrt(1 - a^2) N with a = (1 -
+      // eps^2)^(k/2).
+      const double a = std::pow(1.0 - config_.drift_per_s * config_.drift_per_s, 0.5 * steps);
+      const double b =
+          std::sqrt(std::max(0.0, 1.0 - a * a)) / std::sqrt(static_cast<double>(config_.input_dim));
+      const Ziggurat& normal = Ziggurat::instance();
+      for (Eigen::Index i = 0; i < md.t_re.size(); ++i)
+        md.t_re.data()[i] = a * md.t_re.data()[i] + b * normal(md.drift_rng);
+      for (Eigen::Index i = 0; i < md.t_im.size(); ++i)
+        md.t_im.data()[i] = a * md.t_im.data()[i] + b * normal(md.drift_rng);
+      ++md.generation;
+    }
+    stale = kernel_generation_ != md.generation;
+  }
+  if (stale) rebuild_kernel();
 }
 
 // ---- Measure ------------------------------------------------------------------------------------------
 
 template <typename S>
 void OpticalUnit::scatter(Kernel<S>& k, const Eigen::Ref<const Matrix>& x) const {
-  const Eigen::Index n = x.rows(), d = config_.input_dim, m = t_re_.cols(), p = config_.n_speckle;
+  const Eigen::Index n = x.rows(), d = config_.input_dim, m = d + config_.reference_pixels,
+                     p = config_.n_speckle;
   const Calibration& c = calibration_;
   const bool phase = config_.encoding == OpticalEncoding::phase8;
 

@@ -25,9 +25,11 @@
 //                rounding for camera_bits <= 8); read noise N(0, read_noise_dn^2); then rounding to integer
 //                DN and clipping to [0, 2^bits - 1] (saturation). S = DN / (2^bits - 1) in [0, 1].
 //  * drift:      optional, T <- sqrt(1 - eps^2) T + eps N per second of device time (eps = drift_per_s),
-//                applied in whole-second steps at measure time as one equivalent step. Device time is the
-//                device's own busy time (measuring and programming, as its ledger counts it), so a seeded
-//                run drifts identically however fast the emulation runs and however loaded the machine is.
+//                applied in whole-second steps at measure time as one equivalent step. T belongs to the
+//                scattering medium, which a unit shares with its clones (the same physical sample measured
+//                by several devices, e.g. an agent's online and target networks); the medium's time is the
+//                busy device time (measuring and programming, as the ledgers count it) of every device on
+//                it, so a seeded run drifts identically however fast the emulation runs.
 //  * faults:     inject_faults({"adc_channels": [{"channel": j, "mode": ...}]}) breaks camera pixel j's
 //                readout: it reads 0, full scale, or a uniformly random level (units/fault.hpp).
 //  * digital layer: Z = act(S W + b), flat parameters [W row-major (n_speckle x output_dim), b], initialised
@@ -157,8 +159,17 @@ class OpticalUnit final : public Unit {
     double gain_dn = 0.0;
   };
 
-  OpticalUnit(const OpticalUnit& other);  // for clone(): same physics, calibration and parameters
-  void rebuild_kernel();                  // copies t_re_/t_im_ into the compute kernel (mutex_ held)
+  struct Medium {       // the scattering medium, shared with clones
+    std::mutex mutex;   // guards everything below
+    Matrix t_re, t_im;  // the hidden transmission matrix, double
+    Rng drift_rng;
+    double time_s = 0.0;           // busy device time of every device on the medium
+    double drifted_to_s = 0.0;     // medium time up to which drift has been applied
+    std::uint64_t generation = 0;  // counts drift applications
+  };
+
+  OpticalUnit(const OpticalUnit& other);  // for clone(): same medium, calibration and parameters
+  void rebuild_kernel();  // copies the medium's T into the compute kernel (mutex_ held, medium unlocked)
   void calibrate_locked(const Eigen::Ref<const Matrix>& sample_inputs);
   void apply_drift_locked();
   template <typename S>
@@ -171,10 +182,10 @@ class OpticalUnit final : public Unit {
   OpticalConfig config_;
   std::uint64_t seed_;
   mutable std::mutex mutex_;  // guards everything below up to params_
-  Matrix t_re_, t_im_;        // the hidden transmission matrix, double
+  std::shared_ptr<Medium> medium_;
   Calibration calibration_;
-  Rng drift_rng_;
-  double drifted_to_s_ = 0.0;                // device time (s) up to which drift has been applied
+  double reported_busy_us_ = 0.0;            // this device's busy time already added to the medium's time
+  std::uint64_t kernel_generation_ = 0;      // the medium generation the kernel was built from
   std::vector<AdcChannelFault> adc_faults_;  // broken camera readouts
   std::unique_ptr<Kernel<float>> kernel32_;
   std::unique_ptr<Kernel<double>> kernel64_;

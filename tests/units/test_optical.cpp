@@ -260,7 +260,7 @@ TEST_CASE("optical unit is deterministic, clones share the physics, and float32 
   CHECK((mc.output - ma.output).cwiseAbs().mean() < 1e-3);
 }
 
-TEST_CASE("optical drift follows the device's own time, not the wall clock", "[optical]") {
+TEST_CASE("optical drift follows device time, not the wall clock, on a medium clones share", "[optical]") {
   // One device second per sample; the same calls at two emulation speeds drift identically.
   auto run = [](double time_scale) {
     auto config = ideal_config("phase8");
@@ -276,6 +276,15 @@ TEST_CASE("optical drift follows the device's own time, not the wall clock", "[o
     unit.measure(x, m, rng);  // no device time has passed yet: T unchanged
     CHECK((unit.transmission_matrix() - before).norm() == 0.0);
     unit.measure(x, m, rng);  // 6 device seconds have passed: 6 drift steps
+    // A clone is another device on the same medium: it sees the same T, and its device time drifts it too.
+    auto copy = unit.clone();
+    auto* other = dynamic_cast<OpticalUnit*>(copy.get());
+    REQUIRE(other != nullptr);
+    CHECK((other->transmission_matrix() - unit.transmission_matrix()).norm() == 0.0);
+    const Eigen::MatrixXcd shared = unit.transmission_matrix();
+    other->measure(x, m, rng);
+    other->measure(x, m, rng);  // the clone's 6 device seconds drift the shared medium
+    CHECK((unit.transmission_matrix() - shared).norm() > 0.0);
     return std::pair{before, unit.transmission_matrix()};
   };
   const auto [before, fast] = run(1e9);
