@@ -80,6 +80,19 @@ double poisson_small(double mean, Rng& rng) {
 
 constexpr double kPoissonExactBelow_e = 30.0;  // exact Poisson below this many electrons, Gaussian above
 constexpr std::uint64_t kWeightSeedMix = 0xD1B54A32D192ED03ULL;
+// cos and sin of the 256 phase levels pi * level / 255 of an 8-bit SLM.
+const std::array<std::pair<double, double>, 256>& phase_table() {
+  static const auto table = [] {
+    std::array<std::pair<double, double>, 256> t{};
+    for (std::size_t level = 0; level < t.size(); ++level) {
+      const double angle = std::numbers::pi * static_cast<double>(level) / 255.0;
+      t[level] = {std::cos(angle), std::sin(angle)};
+    }
+    return t;
+  }();
+  return table;
+}
+
 constexpr std::uint64_t kDriftSeedMix = 0x8CB92BA72F3D8DD7ULL;
 
 std::vector<double> number_or_array(const nlohmann::json& value, Eigen::Index n, const std::string& key) {
@@ -432,8 +445,9 @@ void OpticalUnit::scatter(Kernel<S>& k, const Eigen::Ref<const Matrix>& x) const
       const double u = std::clamp((xj - c.low[j]) / (c.high[j] - c.low[j]), 0.0, 1.0);
       const double level = round_nonnegative(255.0 * u);
       if (phase) {
-        k.encoded(i, j) = static_cast<S>(std::cos(std::numbers::pi * level / 255.0));
-        k.encoded(i, m + j) = static_cast<S>(std::sin(std::numbers::pi * level / 255.0));
+        const auto& [cos_level, sin_level] = phase_table()[static_cast<std::size_t>(level)];
+        k.encoded(i, j) = static_cast<S>(cos_level);
+        k.encoded(i, m + j) = static_cast<S>(sin_level);
       } else {
         k.encoded(i, j) = static_cast<S>(level / 255.0);
       }
