@@ -41,6 +41,9 @@ def plot_rl(run, lines, summary):
         solved = summary.get("solved_at_step") if summary else None
         if solved:
             ax.axvline(solved, color="k", ls="--", lw=1, label=f"solved at {solved}")
+        for k, fault in enumerate(l for l in lines if l.get("type") == "fault"):
+            ax.axvline(fault["step"], color="r", ls=":", lw=1.5,
+                       label="fault injected" if k == 0 else None)
         ax.set_xlabel("environment step")
         ax.set_ylabel("return")
         ax.set_title(f"{summary.get('env', '') if summary else ''} (simulated devices)")
