@@ -859,7 +859,12 @@ void Trainer::Impl::load(CheckpointReader& r) {
 Trainer::Trainer(RlConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Trainer::~Trainer() {
-  if (impl_) impl_->wait_deploys();
+  if (!impl_) return;
+  try {
+    impl_->wait_deploys();
+  } catch (...) {
+    // A deploy that failed after the run ended has nobody left to tell; the devices go away with us.
+  }
 }
 
 std::unique_ptr<Trainer> Trainer::resume(const std::filesystem::path& checkpoint) {
