@@ -14,6 +14,8 @@
 #   drift         both media drift, eps = 0.005 per device second (the medium decorrelates over a run)
 #   fault         a quarter of unit 0's camera readouts (every 4th pixel) break to noise at step 60,000
 #   td_drift, td_fault   the last two with local TD alone
+#   pib_heavy     lambda_td 0.01: the PIB term carries a sizeable share of the gradient (about 0.3 % at 1)
+#   pib_heavy_fault      the same with the fault
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: tools/rl_ablation.sh OUT [SEEDS] [VARIANTS]}
@@ -35,6 +37,8 @@ args_for() {
     ideal) for u in 0 1; do echo "--set units.$u.shot_noise=false --set units.$u.read_noise_dn=0 --set units.$u.camera_bits=16"; done ;;
     drift) echo "${drift[*]}" ;;
     td_drift) echo "--set pib.enabled=false ${drift[*]}" ;;
+    pib_heavy) echo "--set lambda_td=0.01" ;;
+    pib_heavy_fault) echo "--set lambda_td=0.01" ;;
     fault|td_fault) ;;  # the fault JSON is passed separately (it holds no spaces)
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
@@ -46,7 +50,7 @@ for v in $variants; do
     if [[ -f "$dir/summary.json" ]]; then echo "$dir: done"; continue; fi
     rm -rf "$dir"
     extra=()
-    [[ $v == fault || $v == td_fault ]] && extra=(--set "$fault")
+    [[ $v == fault || $v == td_fault || $v == pib_heavy_fault ]] && extra=(--set "$fault")
     [[ $v == td_fault ]] && extra+=(--set pib.enabled=false)
     # shellcheck disable=SC2046
     "$pib" rl --config "$config" --seed "$s" --out "$dir" $(args_for "$v") "${extra[@]}" > "$out/$v.seed$s.log" 2>&1

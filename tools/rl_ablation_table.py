@@ -20,6 +20,8 @@ DESCRIPTIONS = {
     "td_drift": "TD alone, medium drift",
     "fault": "PIB + TD, 1/4 of unit 0's camera readouts break at step 60k",
     "td_fault": "TD alone, same fault",
+    "pib_heavy": "PIB weighted up: lambda_td 0.01",
+    "pib_heavy_fault": "lambda_td 0.01, same fault",
 }
 
 
