@@ -25,9 +25,10 @@ class CheckpointWriter {
  public:
   CheckpointWriter();
   void bytes(const void* data, std::size_t n) { buffer_.append(static_cast<const char*>(data), n); }
+  // Scalars only: a struct's padding bytes would make equal states write different files.
   template <typename T>
   void value(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
+    static_assert(std::is_arithmetic_v<T>, "write structs field by field");
     bytes(&v, sizeof(T));
   }
   template <typename T>
@@ -48,7 +49,13 @@ class CheckpointWriter {
     value(static_cast<std::uint64_t>(v.size()));
     bytes(v.data(), static_cast<std::size_t>(v.size()) * sizeof(double));
   }
-  void rng(const Rng& r) { value(r.state()); }
+  void rng_state(const Rng::State& s) {
+    for (const auto word : s.words)
+      value(word);
+    value(s.spare);
+    value(s.has_spare);
+  }
+  void rng(const Rng& r) { rng_state(r.state()); }
   // Appends the hash and writes the file atomically.
   void commit(const std::filesystem::path& file);
 
@@ -62,10 +69,16 @@ class CheckpointReader {
   void bytes(void* out, std::size_t n);
   template <typename T>
   T value() {
-    static_assert(std::is_trivially_copyable_v<T>);
-    T v;
-    bytes(&v, sizeof(T));
-    return v;
+    static_assert(std::is_arithmetic_v<T>, "read structs field by field");
+    if constexpr (std::is_same_v<T, bool>) {
+      const auto flag = value<std::uint8_t>();
+      if (flag > 1) fail("a flag byte holds ", static_cast<int>(flag));
+      return flag == 1;
+    } else {
+      T v;
+      bytes(&v, sizeof(T));
+      return v;
+    }
   }
   template <typename T>
   std::vector<T> vector() {
@@ -83,7 +96,15 @@ class CheckpointReader {
   std::string string();
   // A vector of exactly `expected` doubles (a parameter vector of a known size).
   Eigen::VectorXd eigen(Eigen::Index expected);
-  void rng(Rng& r) { r.set_state(value<Rng::State>()); }
+  Rng::State rng_state() {
+    Rng::State s{};
+    for (auto& word : s.words)
+      word = value<std::uint64_t>();
+    s.spare = value<double>();
+    s.has_spare = value<bool>();
+    return s;
+  }
+  void rng(Rng& r) { r.set_state(rng_state()); }
   // Requires that every byte was read.
   void finish() const;
   const std::string& source() const { return source_; }

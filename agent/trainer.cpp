@@ -68,6 +68,33 @@ void check_step(const std::string& env, const envs::StepResult& r, int step, con
                            episode);
 }
 
+// Field by field: the struct's padding bytes would make equal states write different checkpoints.
+void write_transition(CheckpointWriter& w, const replay::Transition& t) {
+  w.bytes(t.obs.data(), sizeof t.obs);
+  w.bytes(t.next_obs.data(), sizeof t.next_obs);
+  w.value(t.obs_dim);
+  w.value(t.action);
+  w.value(t.reward);
+  w.value(t.discount);
+  w.value(t.terminated);
+  w.value(t.truncated);
+}
+
+replay::Transition read_transition(CheckpointReader& r) {
+  replay::Transition t;
+  r.bytes(t.obs.data(), sizeof t.obs);
+  r.bytes(t.next_obs.data(), sizeof t.next_obs);
+  t.obs_dim = r.value<std::uint32_t>();
+  if (t.obs_dim > replay::Transition::kMaxObsDim)
+    r.fail("a transition of ", t.obs_dim, " observation values");
+  t.action = r.value<int>();
+  t.reward = r.value<double>();
+  t.discount = r.value<double>();
+  t.terminated = r.value<bool>();
+  t.truncated = r.value<bool>();
+  return t;
+}
+
 }  // namespace
 
 nlohmann::json Summary::to_json() const {
@@ -760,7 +787,7 @@ void Trainer::Impl::save(const std::filesystem::path& file) {
   w.value(es.elapsed_steps);
   w.value(static_cast<std::uint64_t>(nstep.pending().size()));
   for (const auto& p : nstep.pending()) {
-    w.value(p.start);
+    write_transition(w, p.start);
     w.value(p.reward);
   }
   w.rng(actor_rng);
@@ -780,9 +807,9 @@ void Trainer::Impl::save(const std::filesystem::path& file) {
     w.eigen(Vector(net->target_head(l).parameters()));
     w.eigen(u.target_params);
     w.value(u.requested);
-    w.value(u.deploy_rng_before_last);
+    w.rng_state(u.deploy_rng_before_last);
     w.rng(u.deploy_rng);
-    w.value(u.target_rng_before_last);
+    w.rng_state(u.target_rng_before_last);
     w.rng(u.target_rng);
   }
   std::ostringstream rb(std::ios::binary);
@@ -811,7 +838,7 @@ void Trainer::Impl::load(CheckpointReader& r) {
   if (np > 1000) r.fail("n-step buffer of ", np, " entries");
   for (std::uint64_t i = 0; i < np; ++i) {
     NStepAggregator::Pending p;
-    p.start = r.value<replay::Transition>();
+    p.start = read_transition(r);
     p.reward = r.value<double>();
     pending.push_back(p);
   }
@@ -837,9 +864,9 @@ void Trainer::Impl::load(CheckpointReader& r) {
     net->target_head(l).set_parameters(r.eigen(net->head(l).parameter_count()));
     u.target_params = r.eigen(unit.parameter_count());
     u.requested = r.value<std::uint64_t>();
-    u.deploy_rng_before_last = r.value<Rng::State>();
+    u.deploy_rng_before_last = r.rng_state();
     r.rng(u.deploy_rng);
-    u.target_rng_before_last = r.value<Rng::State>();
+    u.target_rng_before_last = r.rng_state();
     r.rng(u.target_rng);
     // Re-program the devices exactly as they were: the same parameters with the same programming noise.
     Rng replay_rng;
