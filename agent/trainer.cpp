@@ -547,15 +547,13 @@ void Trainer::Impl::update_unit(std::size_t l, double lr_now) {
 void Trainer::Impl::deploy_unit(std::size_t l) {
   auto& u = *learners[l];
   auto& unit = net->online(l);
+  u.programmer.wait();  // async: the device programs one parameter set at a time (sync: nothing in flight)
+  ++u.requested;
+  u.deploy_rng_before_last = u.deploy_rng.state();
   if (cfg.schedule == Schedule::sync) {
-    ++u.requested;
-    u.deploy_rng_before_last = u.deploy_rng.state();
     unit.deploy(u.params, u.deploy_rng);
     return;
   }
-  u.programmer.wait();
-  ++u.requested;
-  u.deploy_rng_before_last = u.deploy_rng.state();
   u.deploying = u.params;  // the previous deploy has finished reading it
   u.programmer.start([&unit, &u] { unit.deploy(u.deploying, u.deploy_rng); });
 }

@@ -19,20 +19,12 @@ of bp_ideal, bp_deployed and their gap per config, and writes all numbers to DIR
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
+from sweep_train import run  # one `pib train` run -> its summary.json
+
 PIB_OFF = ["epochs_per_unit=0", "compare.pib_ideal=false", "compare.raw_readout=false", "readout.epochs=5"]
-
-
-def run(pib, config, seed, sets, out_dir):
-    cmd = [pib, "train", "--config", config, "--seed", str(seed), "--out", out_dir]
-    for s in sets:
-        cmd += ["--set", s]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with open(os.path.join(out_dir, "summary.json")) as f:
-        return json.load(f)
 
 
 def main():

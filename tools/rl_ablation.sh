@@ -37,8 +37,7 @@ args_for() {
     ideal) for u in 0 1; do echo "--set units.$u.shot_noise=false --set units.$u.read_noise_dn=0 --set units.$u.camera_bits=16"; done ;;
     drift) echo "${drift[*]}" ;;
     td_drift) echo "--set pib.enabled=false ${drift[*]}" ;;
-    pib_heavy) echo "--set lambda_td=0.01" ;;
-    pib_heavy_fault) echo "--set lambda_td=0.01" ;;
+    pib_heavy|pib_heavy_fault) echo "--set lambda_td=0.01" ;;
     fault|td_fault) ;;  # the fault JSON is passed separately (it holds no spaces)
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
