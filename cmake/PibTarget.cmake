@@ -13,6 +13,9 @@ function(pib_target_defaults target)
   if(PROJECT_IS_TOP_LEVEL)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
   endif()
+  # pib never reads errno after a math call: without this, std::sqrt keeps an errno branch that stops loops
+  # from vectorising.
+  target_compile_options(${target} PRIVATE -fno-math-errno)
   if(PIB_ARCH)
     # The project's own build for a known machine (tools/quickstart.sh sets it when the CPU has AVX2):
     # applied to every pib target alike, never to consumers' code.

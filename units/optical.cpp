@@ -22,14 +22,43 @@ class Ziggurat {
     return table;
   }
   double operator()(Rng& rng) const {
+    const std::uint64_t u = rng();
+    const double x = layer_point(u);
+    if (std::abs(x) < x_[(u & 0xFFu) + 1]) [[likely]]
+      return x;
+    return slow(u, rng);
+  }
+  // n normals into out: the generator's state stays in registers and the common case is inline.
+  void fill(Rng& rng, double* out, std::ptrdiff_t n) const {
+    Rng local = rng;
+    for (std::ptrdiff_t j = 0; j < n; ++j) {
+      const std::uint64_t u = local();
+      const double x = layer_point(u);
+      if (std::abs(x) < x_[(u & 0xFFu) + 1]) [[likely]] {
+        out[j] = x;
+      } else {
+        Rng spilled = local;  // local's address is never taken, so it can live in registers
+        out[j] = slow(u, spilled);
+        local = spilled;
+      }
+    }
+    rng = local;
+  }
+
+ private:
+  // The point of u's layer (low 8 bits) at u's 53-bit uniform, with bit 8 of u as its sign (branch-free).
+  double layer_point(std::uint64_t u) const {
+    const std::uint64_t sign_bit = (u & 0x100u) << 55;
+    const double x = static_cast<double>(u >> 11) * 0x1.0p-53 * x_[u & 0xFFu];
+    return std::bit_cast<double>(std::bit_cast<std::uint64_t>(x) ^ sign_bit);
+  }
+  // The draw u fell outside its layer's rectangle core: the tail, the wedge test, or a fresh draw.
+  [[gnu::noinline]] double slow(std::uint64_t u, Rng& rng) const {
     for (;;) {
-      const std::uint64_t u = rng();
       const unsigned layer = static_cast<unsigned>(u & 0xFFu);
-      const std::uint64_t sign_bit = (u & 0x100u) << 55;  // bit 8 of u becomes the sign (branch-free)
+      const double sign = (u & 0x100u) ? -1.0 : 1.0;
       const double x = static_cast<double>(u >> 11) * 0x1.0p-53 * x_[layer];
-      if (x < x_[layer + 1]) [[likely]]
-        return std::bit_cast<double>(std::bit_cast<std::uint64_t>(x) ^ sign_bit);
-      const double sign = sign_bit ? -1.0 : 1.0;
+      if (x < x_[layer + 1]) return sign * x;
       if (layer == 0) {  // the tail beyond R (Marsaglia 1964)
         double t, y;
         do {
@@ -40,10 +69,10 @@ class Ziggurat {
       }
       if (f_[layer + 1] + (f_[layer] - f_[layer + 1]) * rng.uniform() < std::exp(-0.5 * x * x))
         return sign * x;
+      u = rng();
     }
   }
 
- private:
   static constexpr int kLayers = 256;
   static constexpr double kR = 3.6541528853610088;  // start of the tail
   static constexpr double kV = 0.00492867323399;    // area of each layer
@@ -61,9 +90,11 @@ class Ziggurat {
   std::array<double, kLayers + 1> f_{};
 };
 
-// round(x) for 0 <= x < 2^62 by truncation: std::round/floor are library calls without SSE4.1.
+// round(x) to the nearest integer (ties to even) for 0 <= x < 2^52: adding 2^52 leaves no fraction bits, and
+// the sum rounds in the current (nearest) mode. Vectorises with plain SSE2, where std::round is a call.
 inline double round_nonnegative(double x) {
-  return static_cast<double>(static_cast<std::int64_t>(x + 0.5));
+  constexpr double kTwo52 = 0x1.0p52;
+  return (x + kTwo52) - kTwo52;
 }
 
 // Poisson(mean) for small means by Knuth's multiplication method (mean < 30 here: at most a few dozen draws).
@@ -241,7 +272,8 @@ struct OpticalUnit::Kernel {
   // Real inputs (binary, amplitude8): field [Re E | Im E] = x [Re T^T | Im T^T]   (m x 2p).
   // Phase inputs: [Re E | Im E] = [cos | sin] [[Re T^T, Im T^T], [-Im T^T, Re T^T]]   (2m x 2p).
   M stacked;
-  M encoded, field, frame, z;  // scratch, resized only when the batch size changes
+  M encoded, field, frame, z;     // scratch, resized only when the batch size changes
+  std::vector<double> dn, noise;  // one camera row: mean DN, standard normals
 };
 
 OpticalUnit::Params OpticalUnit::unpack(const OpticalConfig& config, const Eigen::Ref<const Vector>& flat) {
@@ -482,28 +514,38 @@ void OpticalUnit::forward(Kernel<S>& k, const Params& params, const Eigen::Ref<c
   const Ziggurat& normal = Ziggurat::instance();
   out.response.resize(n, p);
   k.frame.resize(n, p);
+  k.dn.resize(static_cast<std::size_t>(p));
+  k.noise.resize(static_cast<std::size_t>(p));
+  double* mean_dn = k.dn.data();
+  double* z = k.noise.data();
   Rng local = rng;  // a local copy keeps the generator's state in registers in the loop below
+  // Each row runs in passes the compiler vectorises, around the one sequential part (the normal draws):
+  // one standard normal per pixel, shot and read noise as one Gaussian; pixels under kPoissonExactBelow_e
+  // electrons are redone with exact Poisson electrons (plus the same pixel's normal as read noise).
   for (Eigen::Index i = 0; i < n; ++i) {
     const S* re = k.field.row(i).data();
     const S* im = re + p;
     double* response = out.response.row(i).data();
     S* frame = k.frame.row(i).data();
-    for (Eigen::Index j = 0; j < p; ++j) {
-      const double intensity = static_cast<double>(re[j]) * re[j] + static_cast<double>(im[j]) * im[j];
-      double dn = gain * intensity;
-      if (shot) {
-        const double electrons = dn * e_per_dn;
-        if (electrons >= kPoissonExactBelow_e) {
-          dn += std::sqrt(dn * dn_per_e + read_var) * normal(local);  // shot and read noise in one Gaussian
-        } else {
-          dn = poisson_small(electrons, local) * dn_per_e;
-          if (read) dn += config_.read_noise_dn * normal(local);
-        }
-      } else if (read) {
-        dn += config_.read_noise_dn * normal(local);
+    for (Eigen::Index j = 0; j < p; ++j)
+      mean_dn[j] = gain * (static_cast<double>(re[j]) * re[j] + static_cast<double>(im[j]) * im[j]);
+    if (shot || read) normal.fill(local, z, p);
+    if (shot) {
+      for (Eigen::Index j = 0; j < p; ++j)
+        response[j] = mean_dn[j] + std::sqrt(mean_dn[j] * dn_per_e + read_var) * z[j];
+      for (Eigen::Index j = 0; j < p; ++j) {
+        const double electrons = mean_dn[j] * e_per_dn;
+        if (electrons < kPoissonExactBelow_e) [[unlikely]]
+          response[j] = poisson_small(electrons, local) * dn_per_e + config_.read_noise_dn * z[j];
       }
-      dn = round_nonnegative(std::clamp(dn, 0.0, full_scale_dn));
-      response[j] = dn * inv_full_scale;
+    } else if (read) {
+      for (Eigen::Index j = 0; j < p; ++j)
+        response[j] = mean_dn[j] + config_.read_noise_dn * z[j];
+    } else {
+      std::copy_n(mean_dn, p, response);
+    }
+    for (Eigen::Index j = 0; j < p; ++j) {
+      response[j] = round_nonnegative(std::clamp(response[j], 0.0, full_scale_dn)) * inv_full_scale;
       frame[j] = static_cast<S>(response[j]);
     }
   }
