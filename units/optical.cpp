@@ -219,6 +219,7 @@ OpticalConfig OpticalConfig::from_json(const nlohmann::json& json, const std::st
     raise<ConfigError>(r.key_path("binary_threshold"), ": '", threshold, "' (expected zero or median)");
   c.binary_threshold_median = threshold == "median";
   c.binary_median = number_or_array(r.child("binary_median"), c.input_dim, r.key_path("binary_median"));
+  r.get("binary_levels", c.binary_levels);
   c.input_low = number_or_array(r.child("input_low"), c.input_dim, r.key_path("input_low"));
   c.input_high = number_or_array(r.child("input_high"), c.input_dim, r.key_path("input_high"));
   r.get("reference_pixels", c.reference_pixels);
@@ -259,8 +260,13 @@ void OpticalConfig::validate(const std::string& path) const {
     require_config(input_high[j] > input_low[j], key("input_high"), input_high[j],
                    "> input_low for every feature");
   if (!binary_median.empty())
-    require_config(encoding == OpticalEncoding::binary && binary_threshold_median, key("binary_median"),
-                   "given", "only with encoding binary and binary_threshold median");
+    require_config(encoding == OpticalEncoding::binary && binary_threshold_median && binary_levels == 1,
+                   key("binary_median"), "given",
+                   "only with encoding binary, binary_threshold median and binary_levels 1");
+  require_config(binary_levels >= 1, key("binary_levels"), binary_levels, ">= 1");
+  if (binary_levels > 1)
+    require_config(encoding == OpticalEncoding::binary && binary_threshold_median, key("binary_levels"),
+                   binary_levels, "1 unless encoding is binary with binary_threshold median");
   validate_timing(timing, path);
 }
 
@@ -301,8 +307,8 @@ OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
       }()),
       clock_(config_.timing) {
   config_.validate("optical");
-  const Eigen::Index m = config_.input_dim + config_.reference_pixels;
-  const double sigma = 1.0 / std::sqrt(static_cast<double>(config_.input_dim));
+  const Eigen::Index m = config_.modulator_inputs() + config_.reference_pixels;
+  const double sigma = 1.0 / std::sqrt(static_cast<double>(config_.modulator_inputs()));
   Rng rng(seed);
   medium_->drift_rng.reseed(seed ^ kDriftSeedMix);
   medium_->t_re.resize(config_.n_speckle, m);
@@ -389,14 +395,18 @@ void OpticalUnit::calibrate_locked(const Eigen::Ref<const Matrix>& x) {
     c.low = Eigen::Map<const Vector>(config_.input_low.data(), d);
     c.high = Eigen::Map<const Vector>(config_.input_high.data(), d);
   }
-  c.median = Vector::Zero(d);
+  const Eigen::Index levels = config_.binary_levels;
+  c.threshold = Vector::Zero(d * levels);
   if (config_.binary_threshold_median) {
     if (!config_.binary_median.empty()) {
-      c.median = Eigen::Map<const Vector>(config_.binary_median.data(), d);
+      c.threshold = Eigen::Map<const Vector>(config_.binary_median.data(), d);
     } else {
       for (Eigen::Index j = 0; j < d; ++j) {
-        std::vector<double> column(x.col(j).begin(), x.col(j).end());
-        c.median[j] = percentile_of(std::move(column), 50.0);
+        for (Eigen::Index q = 0; q < levels; ++q) {
+          std::vector<double> column(x.col(j).begin(), x.col(j).end());
+          const double percent = 100.0 * static_cast<double>(q + 1) / static_cast<double>(levels + 1);
+          c.threshold[j * levels + q] = percentile_of(std::move(column), percent);
+        }
       }
     }
   }
@@ -443,7 +453,7 @@ void OpticalUnit::apply_drift_locked() {
       // eps^2)^(k/2).
       const double a = std::pow(1.0 - config_.drift_per_s * config_.drift_per_s, 0.5 * steps);
       const double b =
-          std::sqrt(std::max(0.0, 1.0 - a * a)) / std::sqrt(static_cast<double>(config_.input_dim));
+          std::sqrt(std::max(0.0, 1.0 - a * a)) / std::sqrt(static_cast<double>(config_.modulator_inputs()));
       const Ziggurat& normal = Ziggurat::instance();
       for (Eigen::Index i = 0; i < md.t_re.size(); ++i)
         md.t_re.data()[i] = a * md.t_re.data()[i] + b * normal(md.drift_rng);
@@ -460,20 +470,20 @@ void OpticalUnit::apply_drift_locked() {
 
 template <typename S>
 void OpticalUnit::scatter(Kernel<S>& k, const Eigen::Ref<const Matrix>& x) const {
-  const Eigen::Index n = x.rows(), d = config_.input_dim, m = d + config_.reference_pixels,
-                     p = config_.n_speckle;
+  const Eigen::Index n = x.rows(), d = config_.input_dim, levels = config_.binary_levels,
+                     m = config_.modulator_inputs() + config_.reference_pixels, p = config_.n_speckle;
   const Calibration& c = calibration_;
   const bool phase = config_.encoding == OpticalEncoding::phase8;
 
   // 1. Modulator encoding (8-bit phase via a 256-entry table of cos/sin).
   k.encoded.resize(n, phase ? 2 * m : m);
   for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j < d; ++j) {
+    if (config_.encoding == OpticalEncoding::binary) {
+      for (Eigen::Index j = 0; j < d * levels; ++j)  // pixel j * levels + q: feature j above threshold q
+        k.encoded(i, j) = x(i, j / levels) > c.threshold[j] ? S(1) : S(0);
+    }
+    for (Eigen::Index j = 0; j < d && config_.encoding != OpticalEncoding::binary; ++j) {
       const double xj = x(i, j);
-      if (config_.encoding == OpticalEncoding::binary) {
-        k.encoded(i, j) = xj > c.median[j] ? S(1) : S(0);
-        continue;
-      }
       const double u = std::clamp((xj - c.low[j]) / (c.high[j] - c.low[j]), 0.0, 1.0);
       const double level = round_nonnegative(255.0 * u);
       if (phase) {
@@ -484,7 +494,7 @@ void OpticalUnit::scatter(Kernel<S>& k, const Eigen::Ref<const Matrix>& x) const
         k.encoded(i, j) = static_cast<S>(level / 255.0);
       }
     }
-    for (Eigen::Index j = d; j < m; ++j) {  // reference pixels: amplitude 1, phase 0
+    for (Eigen::Index j = d * levels; j < m; ++j) {  // reference pixels: amplitude 1, phase 0
       k.encoded(i, j) = S(1);
       if (phase) k.encoded(i, m + j) = S(0);
     }

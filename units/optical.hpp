@@ -5,7 +5,9 @@
 // S.
 //
 // Physics, per sample x (n_in features):
-//  * encoding:   binary     (DMD) x_j > threshold_j ? 1 : 0, threshold 0 or the per-feature median;
+//  * encoding:   binary     (DMD) x_j > threshold_j ? 1 : 0, threshold 0 or the per-feature median; with
+//                binary_levels L > 1 (median thresholds only), feature j drives L pixels, pixel q on when
+//                x_j > the (q+1)/(L+1) quantile of feature j (a thermometer code: gray levels on a DMD);
 //                amplitude8 (SLM) a_j = q(u_j), u_j = clamp((x_j - input_low_j) / (input_high_j -
 //                input_low_j), 0, 1),
 //                           q = 8-bit rounding round(255 u) / 255;
@@ -13,7 +15,8 @@
 //                plus `reference_pixels` constant pixels (value 1 = phase 0). Phase encoding sees only phase
 //                differences; a reference pixel makes a common phase shift of the inputs visible
 //                (DESIGN 3.3).
-//  * scattering: T is n_speckle x (n_in + reference_pixels), Re and Im iid N(0, 1/n_in), drawn from
+//  * scattering: T is n_speckle x (n_mod + reference_pixels), n_mod = n_in * binary_levels modulator
+//                input pixels, Re and Im iid N(0, 1/n_mod), drawn from
 //  Rng(seed):
 //                all of Re T row-major, then all of Im T. Hidden: only tests and characterisation may read
 //                it.
@@ -46,11 +49,11 @@
 // exact comparisons with the ideal model. Gradients are always computed in double.
 //
 // Config keys (defaults): input_dim, output_dim (required), activation "relu", init "auto", encoding
-// "phase8", binary_threshold "zero" | "median", binary_median [per feature], input_low, input_high (number or
-// per-feature array), reference_pixels (1 for phase8, 0 otherwise), n_speckle 1024, camera_bits 8,
-// camera_calibration_percentile 99.9, full_well_e 10000, shot_noise true, read_noise_dn 1, drift_per_s 0,
-// precision "float32", forward_us_per_sample (500 for binary: a 2 kHz DMD; 16667 for phase8/amplitude8: a
-// 60 Hz SLM), deploy_us (one frame: the forward_us_per_sample default), time_scale 1.
+// "phase8", binary_threshold "zero" | "median", binary_median [per feature], binary_levels 1, input_low,
+// input_high (number or per-feature array), reference_pixels (1 for phase8, 0 otherwise), n_speckle 1024,
+// camera_bits 8, camera_calibration_percentile 99.9, full_well_e 10000, shot_noise true, read_noise_dn 1,
+// drift_per_s 0, precision "float32", forward_us_per_sample (500 for binary: a 2 kHz DMD; 16667 for
+// phase8/amplitude8: a 60 Hz SLM), deploy_us (one frame: the forward_us_per_sample default), time_scale 1.
 //
 // Thread-safety: the Unit contract. Concurrent measures serialise on the unit's compute buffers and then
 // queue for the device; deploy swaps parameters without blocking measures. calibrate() may be called from any
@@ -84,6 +87,7 @@ struct OpticalConfig {
   OpticalEncoding encoding = OpticalEncoding::phase8;
   bool binary_threshold_median = false;  // key binary_threshold: "zero" | "median"
   std::vector<double> binary_median;     // empty: from calibration
+  Eigen::Index binary_levels = 1;        // DMD pixels per feature (thermometer code at quantile thresholds)
   std::vector<double> input_low;         // empty: from calibration; else input_dim values
   std::vector<double> input_high;        // idem
   Eigen::Index reference_pixels = 1;
@@ -98,6 +102,8 @@ struct OpticalConfig {
   DeviceTiming timing{16667.0, 16667.0, 1.0};
 
   static OpticalConfig from_json(const nlohmann::json& json, const std::string& path = "optical");
+  // Modulator pixels that carry the input: input_dim, times binary_levels for the binary encoding.
+  Eigen::Index modulator_inputs() const { return input_dim * binary_levels; }
   void validate(const std::string& path = "optical") const;
   std::string encoding_name() const;
 };
@@ -138,7 +144,7 @@ class OpticalUnit final : public Unit {
   const OpticalConfig& config() const { return config_; }
 
   // FOR TESTS AND CHARACTERISATION ONLY — the hidden physics. Training code must not call these.
-  // The current complex transmission matrix, n_speckle x (input_dim + reference_pixels).
+  // The current complex transmission matrix, n_speckle x (modulator_inputs() + reference_pixels).
   Eigen::MatrixXcd transmission_matrix() const;
 
  private:
@@ -155,7 +161,8 @@ class OpticalUnit final : public Unit {
   static Params unpack(const OpticalConfig& config, const Eigen::Ref<const Vector>& flat);
   struct Calibration {
     bool done = false;
-    Vector low, high, median;  // per input feature
+    Vector low, high;  // per input feature
+    Vector threshold;  // per binary modulator pixel (input_dim x binary_levels, row-major)
     double gain_dn = 0.0;
   };
 

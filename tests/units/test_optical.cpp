@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <set>
@@ -340,6 +341,57 @@ TEST_CASE("optical config errors name the key", "[optical]") {
   CHECK(with("camera_calibration_percentile", 0).find("camera_calibration_percentile") != std::string::npos);
   CHECK(with("speckle", 10).find("speckle") != std::string::npos);
   CHECK(with("precision", "half").find("precision") != std::string::npos);
+  CHECK(with("binary_levels", 3).find("binary_levels") != std::string::npos);  // phase8: one level only
+  auto binary = ideal_config("binary");
+  binary["binary_levels"] = 0;
+  binary["binary_threshold"] = "median";
+  CHECK(config_error(binary).find("binary_levels") != std::string::npos);
+  binary["binary_levels"] = 2;
+  binary["binary_threshold"] = "zero";
+  CHECK(config_error(binary).find("binary_levels") != std::string::npos);
+}
+
+TEST_CASE("binary_levels: a thermometer code at the calibration quantiles drives L DMD pixels per feature",
+          "[optical]") {
+  const Eigen::Index levels = 3, d = 6, n = 40;
+  auto config = ideal_config("binary");
+  config["binary_levels"] = levels;
+  config["binary_threshold"] = "median";
+  config["reference_pixels"] = 1;
+  OpticalUnit unit = make(config);
+  const Eigen::MatrixXcd t = unit.transmission_matrix();
+  REQUIRE(t.cols() == d * levels + 1);
+  Rng rng(8);
+  const Matrix x = grid_inputs(n, d, rng);
+  unit.calibrate(x);
+  Measurement m;
+  unit.measure(x, m, rng);
+  // Thresholds by nearest rank: the ceil(n (q+1)/(L+1))-th smallest value of feature j.
+  Matrix threshold(d, levels);
+  for (Eigen::Index j = 0; j < d; ++j) {
+    std::vector<double> column(x.col(j).begin(), x.col(j).end());
+    std::sort(column.begin(), column.end());
+    for (Eigen::Index q = 0; q < levels; ++q) {
+      const auto rank = static_cast<std::size_t>(std::ceil(static_cast<double>(n * (q + 1)) / (levels + 1)));
+      threshold(j, q) = column[rank - 1];
+    }
+  }
+  const double full_scale = std::ldexp(1.0, 48) - 1.0;
+  double max_error = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    Eigen::VectorXcd field_in = Eigen::VectorXcd::Ones(t.cols());  // the last one is the reference pixel
+    for (Eigen::Index j = 0; j < d; ++j)
+      for (Eigen::Index q = 0; q < levels; ++q)
+        field_in[j * levels + q] = x(i, j) > threshold(j, q) ? 1.0 : 0.0;
+    const Eigen::VectorXcd out = t * field_in;
+    for (Eigen::Index k = 0; k < t.rows(); ++k)
+      max_error = std::max(
+          max_error, std::abs(m.response(i, k) - unit.camera_gain_dn() * std::norm(out[k]) / full_scale));
+  }
+  CHECK(max_error < 1e-9);
+  // One level with median thresholds is the plain binary encoding.
+  config["binary_levels"] = 1;
+  CHECK(make(config).transmission_matrix().cols() == d + 1);
 }
 
 TEST_CASE("optical timing defaults follow the encoding", "[optical]") {
