@@ -79,6 +79,7 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
     pr.get("z_width", c.pib.z_width);
     pr.get("z_width_value", c.pib.z_width_value);
     pr.get("z_width_k", c.pib.z_width_k);
+    pr.get("z_kernel", c.pib.z_kernel);
     pr.finish();
   }
   if (const auto& u = r.child("units"); !u.is_null()) c.units = u;
@@ -150,7 +151,8 @@ nlohmann::json RlConfig::to_json() const {
         {"sigma_x", pib.sigma_x},
         {"z_width", pib.z_width},
         {"z_width_value", pib.z_width_value},
-        {"z_width_k", pib.z_width_k}}},
+        {"z_width_k", pib.z_width_k},
+        {"z_kernel", pib.z_kernel}}},
       {"units", units},
       {"time_scale", time_scale},
       {"faults", faults_json()},
@@ -197,6 +199,8 @@ void RlConfig::validate() const {
       "pib.z_width", pib.z_width, "knn, median, silverman or fixed");
   require_config(pib.z_width_value > 0.0, "pib.z_width_value", pib.z_width_value, "> 0");
   require_config(pib.z_width_k >= 1, "pib.z_width_k", pib.z_width_k, ">= 1");
+  require_config(pib.z_kernel == "gaussian" || pib.z_kernel == "linear", "pib.z_kernel", pib.z_kernel,
+                 "gaussian or linear");
   require_config(units.is_array() && !units.empty(), "units", units.dump(),
                  "a non-empty array of unit configs");
   require_config(time_scale >= 0.0, "time_scale", time_scale, ">= 0 (0: keep each unit's own)");

@@ -33,6 +33,7 @@ struct PibTermConfig {
   std::string z_width = "knn";  // kernel-width rule for Z: knn | median | silverman | fixed
   double z_width_value = 1.0;   // sigma for z_width = fixed
   int z_width_k = 10;           // k for z_width = knn
+  std::string z_kernel = "gaussian";  // kernel of Z: gaussian | linear (of the batch-centred Z)
 };
 
 // A fault injected into a unit's devices (online and target: the same chip) once the run reaches `at_step`

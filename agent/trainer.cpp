@@ -511,6 +511,7 @@ void Trainer::Impl::update_unit(std::size_t l, double lr_now) {
     pc.alpha = cfg.pib.alpha;
     pc.beta = cfg.pib.beta;
     pc.z_width = z_width(cfg.pib);
+    pc.z_kernel = bottleneck::parse_kernel(cfg.pib.z_kernel);
     u.dz_pib.resize(n, m.output.cols());
     const auto terms = bottleneck::pib_loss(targets, m.output, pc, u.ws, u.dz_pib);
     unit.gradient(m, u.dz_pib, u.grad_pib);

@@ -69,6 +69,14 @@ Matrix linear_gram(const Eigen::Ref<const Matrix>& Y) {
   return K;
 }
 
+Kernel parse_kernel(const std::string& name) {
+  if (name == "gaussian") return Kernel::gaussian;
+  if (name == "linear") return Kernel::linear;
+  raise<InvalidArgument>("unknown kernel '", name, "' (expected gaussian or linear)");
+}
+
+const char* to_string(Kernel kernel) { return kernel == Kernel::gaussian ? "gaussian" : "linear"; }
+
 Matrix gram(const Eigen::Ref<const Matrix>& Z, Kernel kernel, double sigma) {
   return kernel == Kernel::gaussian ? gaussian_gram(Z, sigma) : linear_gram(Z);
 }

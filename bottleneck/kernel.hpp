@@ -17,6 +17,10 @@ using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowM
 
 enum class Kernel { gaussian, linear };
 
+// Parses "gaussian", "linear"; throws InvalidArgument otherwise.
+Kernel parse_kernel(const std::string& name);
+const char* to_string(Kernel kernel);
+
 // Squared Euclidean distances between the rows of Z (one GEMM, clamped at 0, exact zeros on the diagonal).
 // D2 must be n x n.
 void squared_distances(const Eigen::Ref<const Matrix>& Z, Eigen::Ref<Matrix> D2);

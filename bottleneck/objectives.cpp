@@ -33,8 +33,8 @@ void check_labels(const std::vector<int>& labels, Eigen::Index n, int n_classes,
 }
 
 // Entropy of the joint of K_z with a fixed Gram matrix K_f (normalised by its trace), and its contribution
-// scale * (dS/dM o K_f) to dL/dK_z, where M = K_f o K_z and dS/dM = dS/dA / tr M (diagonal terms dropped:
-// they do not reach Z through a Gaussian kernel).
+// scale * (dS/dM o K_f) to dL/dK_z, where M = K_f o K_z and dS/dM = dS/dA / tr M (tr M held constant: it is
+// n for a Gaussian K_z and 1 for the unit-norm linear K_z, whose sphere projection is in linear_backward).
 double joint_term(const Matrix& K_f, const Matrix& K_z, double alpha, double scale, Workspace& ws,
                   Matrix& g) {
   ws.a.noalias() = K_f.cwiseProduct(K_z);
@@ -110,6 +110,28 @@ double z_gram(const Eigen::Ref<const Matrix>& Z, const KernelWidth& width, Works
   const double sigma = width.select_from_distances(ws.d2, Z.cols(), ws.width_scratch);
   detail::gaussian_from_distances(ws.d2, sigma, K);
   return sigma;
+}
+
+// Linear kernel of the centred Z scaled to unit Frobenius norm: zc = (Z - mean) / |Z - mean|_F and
+// K = zc zc^T, so tr K = 1 and every joint with a unit-diagonal K_f has trace 1 too. Returns |Z - mean|_F.
+double linear_z_gram(const Eigen::Ref<const Matrix>& Z, Matrix& zc, Matrix& K, const char* what) {
+  zc = Z.rowwise() - Z.colwise().mean();
+  const double norm = zc.norm();
+  if (!(norm > 0.0))
+    raise<InvalidArgument>(what, ": every sample of Z is the same; the linear kernel of the centred Z is zero");
+  zc *= 1.0 / norm;
+  K.noalias() = zc * zc.transpose();
+  return norm;
+}
+
+// dL/dZ from a symmetric dL/dK of the linear kernel above. The loss is a function of K = zc zc^T alone
+// (its traces are 1 by construction), so dL/dzc = 2 G zc; then back through the projection onto the unit
+// sphere and through the centring.
+void linear_backward(const Matrix& G, const Matrix& zc, double norm, Eigen::Ref<Matrix> dZ) {
+  dZ.noalias() = 2.0 * G * zc;
+  dZ -= (dZ.cwiseProduct(zc).sum()) * zc;
+  dZ *= 1.0 / norm;
+  dZ.rowwise() -= dZ.colwise().mean();
 }
 
 void check_z(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, const Eigen::Ref<Matrix>& dZ,
@@ -262,12 +284,15 @@ Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, con
   ws.resize(n);
 
   Terms t;
-  t.sigma_z = z_gram(Z, cfg.z_width, ws, ws.k1);
-  // S(A_z), A_z = K_z / n (a Gaussian Gram matrix has unit diagonal): dS/dK_z = dS/dA / n.
-  ws.a.noalias() = ws.k1 * (1.0 / static_cast<double>(n));
+  const bool linear = cfg.z_kernel == Kernel::linear;
+  const double z_norm = linear ? linear_z_gram(Z, ws.zc, ws.k1, "pib_loss") : 0.0;
+  if (!linear) t.sigma_z = z_gram(Z, cfg.z_width, ws, ws.k1);
+  // S(A_z), A_z = K_z / tr K_z: a Gaussian Gram matrix has unit diagonal (tr n), the linear one trace 1.
+  const double tr_z = linear ? 1.0 : static_cast<double>(n);
+  ws.a.noalias() = ws.k1 * (1.0 / tr_z);
   Eigen::Ref<Matrix> grad(ws.gtmp);
   const double s_z = ws.spectral.entropy(ws.a, alpha, &grad);
-  ws.g1.noalias() = ((beta - 1.0) / static_cast<double>(n)) * ws.gtmp;
+  ws.g1.noalias() = ((beta - 1.0) / tr_z) * ws.gtmp;
   // L = -(S_y + S_z - S_yz) + beta (S_x + S_z - S_xz).
   const double s_xz = joint_term(batch.gram_x(), ws.k1, alpha, -beta, ws, ws.g1);
   const bool blocks = !batch.group_offsets().empty() && alpha != 2.0;
@@ -276,7 +301,10 @@ Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, con
   t.i_xz = batch.entropy_x() + s_z - s_xz;
   t.i_yz = batch.entropy_y() + s_z - s_yz;
   t.loss = -t.i_yz + beta * t.i_xz;
-  gaussian_backward(ws.g1, ws.k1, Z, t.sigma_z, dL_dZ);
+  if (linear)
+    linear_backward(ws.g1, ws.zc, z_norm, dL_dZ);
+  else
+    gaussian_backward(ws.g1, ws.k1, Z, t.sigma_z, dL_dZ);
   return t;
 }
 
@@ -294,29 +322,42 @@ Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
   ws.resize(n);
 
   Terms t;
-  squared_distances(Z1, ws.d2);
-  const double sigma1 = cfg.z_width.select_from_distances(ws.d2, Z1.cols(), ws.width_scratch);
-  squared_distances(Z2, ws.k2);  // k2 holds D2 of Z2 until the width is known
-  const double sigma2 = cfg.z_width.select_from_distances(ws.k2, Z2.cols(), ws.width_scratch);
-  t.sigma_z = 0.5 * (sigma1 + sigma2);
-  detail::gaussian_from_distances(ws.d2, t.sigma_z, ws.k1);
-  detail::gaussian_from_distances(ws.k2, t.sigma_z, ws.k2);
+  const bool linear = cfg.z_kernel == Kernel::linear;
+  double norm1 = 0.0, norm2 = 0.0;
+  if (linear) {
+    norm1 = linear_z_gram(Z1, ws.zc, ws.k1, "ssl_loss Z1");
+    norm2 = linear_z_gram(Z2, ws.zc2, ws.k2, "ssl_loss Z2");
+  } else {
+    squared_distances(Z1, ws.d2);
+    const double sigma1 = cfg.z_width.select_from_distances(ws.d2, Z1.cols(), ws.width_scratch);
+    squared_distances(Z2, ws.k2);  // k2 holds D2 of Z2 until the width is known
+    const double sigma2 = cfg.z_width.select_from_distances(ws.k2, Z2.cols(), ws.width_scratch);
+    t.sigma_z = 0.5 * (sigma1 + sigma2);
+    detail::gaussian_from_distances(ws.d2, t.sigma_z, ws.k1);
+    detail::gaussian_from_distances(ws.k2, t.sigma_z, ws.k2);
+  }
+  const double inv_tr = linear ? 1.0 : inv_n;  // A = K / tr K
 
   // L = -(S1 + S2 - S12) + beta (S_x1 + S1 - S_x1z1) + beta (S_x2 + S2 - S_x2z2).
   Eigen::Ref<Matrix> grad(ws.gtmp);
-  ws.a.noalias() = ws.k1 * inv_n;
+  ws.a.noalias() = ws.k1 * inv_tr;
   const double s1 = ws.spectral.entropy(ws.a, alpha, &grad);
-  ws.g1.noalias() = ((beta - 1.0) * inv_n) * ws.gtmp;
-  ws.a.noalias() = ws.k2 * inv_n;
+  ws.g1.noalias() = ((beta - 1.0) * inv_tr) * ws.gtmp;
+  ws.a.noalias() = ws.k2 * inv_tr;
   const double s2 = ws.spectral.entropy(ws.a, alpha, &grad);
-  ws.g2.noalias() = ((beta - 1.0) * inv_n) * ws.gtmp;
-  // The joint of Z1 and Z2 depends on both: dS12/dK1 = dS12/dM o K2 and dS12/dK2 = dS12/dM o K1.
+  ws.g2.noalias() = ((beta - 1.0) * inv_tr) * ws.gtmp;
+  // The joint of Z1 and Z2 depends on both: dS12/dK1 = dS12/dM o K2 and dS12/dK2 = dS12/dM o K1, with
+  // dS12/dM = (G - <G, A> I) / tr M. tr M = sum_i K1_ii K2_ii is constant only for Gaussian kernels; the
+  // diagonal term is kept for both (a Gaussian kernel's backward ignores the diagonal of dL/dK).
   ws.a.noalias() = ws.k1.cwiseProduct(ws.k2);
   const double tr12 = ws.a.trace();
   ws.a *= 1.0 / tr12;
   const double s12 = ws.spectral.entropy(ws.a, alpha, &grad);
+  const double g_dot_a = ws.gtmp.cwiseProduct(ws.a).sum();
   ws.g1.noalias() += (1.0 / tr12) * ws.gtmp.cwiseProduct(ws.k2);
   ws.g2.noalias() += (1.0 / tr12) * ws.gtmp.cwiseProduct(ws.k1);
+  ws.g1.diagonal() -= (g_dot_a / tr12) * ws.k2.diagonal();
+  ws.g2.diagonal() -= (g_dot_a / tr12) * ws.k1.diagonal();
   const double s_x1z1 = joint_term(batch.gram_x(), ws.k1, alpha, -beta, ws, ws.g1);
   const double s_x2z2 = joint_term(batch.gram_x2(), ws.k2, alpha, -beta, ws, ws.g2);
 
@@ -325,8 +366,13 @@ Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
   t.i_xz = batch.entropy_x() + s1 - s_x1z1;
   t.i_x2z2 = batch.entropy_x2() + s2 - s_x2z2;
   t.loss = -t.i_z1z2 + beta * (t.i_xz + t.i_x2z2);
-  gaussian_backward(ws.g1, ws.k1, Z1, t.sigma_z, dL_dZ1);
-  gaussian_backward(ws.g2, ws.k2, Z2, t.sigma_z, dL_dZ2);
+  if (linear) {
+    linear_backward(ws.g1, ws.zc, norm1, dL_dZ1);
+    linear_backward(ws.g2, ws.zc2, norm2, dL_dZ2);
+  } else {
+    gaussian_backward(ws.g1, ws.k1, Z1, t.sigma_z, dL_dZ1);
+    gaussian_backward(ws.g2, ws.k2, Z2, t.sigma_z, dL_dZ2);
+  }
   return t;
 }
 

@@ -5,7 +5,7 @@
 //   self-supervised:   L = -I(Z1; Z2) + beta [I(X1; Z1) + I(X2; Z2)]     ssl_loss
 //
 // Z's Gram matrix uses the Gaussian kernel with sigma chosen per batch by PibConfig::z_width and held fixed
-// in the gradient. What depends only on the batch (the Gram matrices of X and Y, their entropies, the class
+// in the gradient, or (PibConfig::z_kernel) the linear kernel of the batch-centred Z. What depends only on the batch (the Gram matrices of X and Y, their entropies, the class
 // groups of one-hot targets) lives in BatchTargets: build it once per batch and share it read-only between
 // every unit and thread that uses the batch. Each caller owns a Workspace (scratch, sized on first use;
 // after that a call for the same n allocates nothing apart from what Eigen's eigen-solver allocates
@@ -24,6 +24,11 @@ struct PibConfig {
   double alpha = 1.01;  // Renyi order; must equal the alpha the BatchTargets were built with
   double beta = 0.01;   // weight of the compression term I(X; Z)
   KernelWidth z_width;  // sigma of Z per batch (default: mean distance to the 10 nearest neighbours)
+  // The kernel of Z. gaussian (DESIGN.md 2.1) with sigma from z_width; linear: K = Zc Zc^T of the
+  // batch-centred Z (z_width unused). A_z = K / tr K makes the linear form blind to the scale of Z, and
+  // I(Y; Z) then rewards classes that are tight around distinct directions (linearly separable), where the
+  // Gaussian kernel with a nearest-neighbour width rewards class-pure neighbourhoods.
+  Kernel z_kernel = Kernel::gaussian;
 
   // Throws InvalidArgument naming the field if a value is out of range.
   void validate() const;
@@ -93,7 +98,7 @@ struct Terms {
   double loss = 0;
   double i_xz = 0;
   double i_yz = 0;
-  double sigma_z = 0;  // the kernel width used for Z (for self-supervised: shared by Z1 and Z2)
+  double sigma_z = 0;  // the kernel width used for Z (self-supervised: shared by Z1 and Z2; linear kernel: 0)
   double i_z1z2 = 0;
   double i_x2z2 = 0;
 };
@@ -108,6 +113,7 @@ class Workspace {
 
   Matrix d2, k1, k2, a, gtmp, g1, g2;  // n x n
   Matrix block_a, block_g;             // storage for class blocks (viewed as m x m, m <= n)
+  Matrix zc, zc2;                      // n x d: the centred, unit-norm Z (Z1, Z2) of the linear kernel
   std::vector<double> width_scratch;
   detail::SpectralScratch spectral;
 };
@@ -117,7 +123,7 @@ Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, con
                Workspace& ws, Eigen::Ref<Matrix> dL_dZ);
 
 // L = -I(Z1; Z2) + beta [I(X1; Z1) + I(X2; Z2)] for a self-supervised batch; writes both gradients.
-// One sigma (the mean of the rule applied to Z1 and to Z2) is used for both views.
+// With the Gaussian kernel one sigma (the mean of the rule applied to Z1 and to Z2) is used for both views.
 Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
                const Eigen::Ref<const Matrix>& Z2, const PibConfig& cfg, Workspace& ws,
                Eigen::Ref<Matrix> dL_dZ1, Eigen::Ref<Matrix> dL_dZ2);

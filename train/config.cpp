@@ -69,6 +69,13 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
     p.get("alpha", c.pib.alpha);
     p.get("beta", c.pib.beta);
     c.pib.z_width = read_width(p.child("z_width"), "pib.z_width", c.pib.z_width);
+    std::string z_kernel = bottleneck::to_string(c.pib.z_kernel);
+    p.get("z_kernel", z_kernel);
+    try {
+      c.pib.z_kernel = bottleneck::parse_kernel(z_kernel);
+    } catch (const InvalidArgument& e) {
+      raise<ConfigError>("pib.z_kernel: ", e.what());
+    }
     c.pib.x_width = read_width(p.child("x_width"), "pib.x_width", c.pib.x_width);
     p.finish();
   }
@@ -132,6 +139,7 @@ nlohmann::json TrainConfig::to_json() const {
            {{"alpha", pib.alpha},
             {"beta", pib.beta},
             {"z_width", width_json(pib.z_width)},
+            {"z_kernel", bottleneck::to_string(pib.z_kernel)},
             {"x_width", width_json(pib.x_width)}}},
           {"calibration_samples", calibration_samples},
           {"eval_batch", eval_batch},

@@ -24,6 +24,7 @@ struct PibSettings {
   double alpha = 1.01;
   double beta = 0.01;
   bottleneck::KernelWidth z_width;  // sigma of Z per batch
+  bottleneck::Kernel z_kernel = bottleneck::Kernel::gaussian;  // gaussian | linear (of the centred Z)
   bottleneck::KernelWidth x_width;  // sigma of X: this rule averaged over up to 10 training batches, once
 };
 

@@ -116,6 +116,7 @@ class Experiment {
     pib_cfg_.alpha = cfg.pib.alpha;
     pib_cfg_.beta = cfg.pib.beta;
     pib_cfg_.z_width = cfg.pib.z_width;
+    pib_cfg_.z_kernel = cfg.pib.z_kernel;
     data_ = data::load_dataset(cfg.data);
     n_classes_ = data_.num_classes();
     result_.data = data_.name + " (" + data_.source + "), " + std::to_string(data_.train.size()) +

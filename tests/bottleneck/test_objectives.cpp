@@ -66,6 +66,54 @@ TEST_CASE("supervised PIB loss: parts equal the mutual informations, gradient ma
   }
 }
 
+TEST_CASE("supervised PIB loss with the linear kernel of the centred Z", "[bottleneck]") {
+  pib::Rng rng(13);
+  const int n = 14, dz = 4, classes = 3;
+  const Matrix X = random_batch(rng, n, 3);
+  const auto labels = random_labels(rng, n, classes);
+  const Matrix Z = random_batch(rng, n, dz, 2.0);
+  const Matrix Zc = Z.rowwise() - Z.colwise().mean();
+  const Matrix Kz = Zc * Zc.transpose();
+  for (double alpha : {0.5, 1.01, 2.0}) {
+    INFO("alpha = " << alpha);
+    const auto batch = BatchTargets::supervised(X, 2.0, labels, classes, alpha);
+    PibConfig cfg{alpha, 0.1, {}};
+    cfg.z_kernel = Kernel::linear;
+    Workspace ws;
+    Matrix grad(n, dz);
+    const Terms t = pib_loss(batch, Z, cfg, ws, grad);
+    CHECK(t.i_yz == Approx(mutual_information(label_gram(labels, classes), Kz, alpha).i).epsilon(1e-9));
+    CHECK(t.i_xz == Approx(mutual_information(gaussian_gram(X, 2.0), Kz, alpha).i).epsilon(1e-9));
+    CHECK(t.sigma_z == 0.0);
+    const auto loss = [&](const Matrix& Y) {
+      Matrix g(Y.rows(), Y.cols());
+      Workspace w;
+      return pib_loss(batch, Y, cfg, w, g).loss;
+    };
+    CHECK(gradient_error(grad, finite_difference(loss, Z, 1e-6)) <= 1.0);
+    // Blind to the scale and the offset of Z: the loss is the same, the gradient scales by 1 / c.
+    Matrix moved = 3.0 * Z;
+    moved.rowwise() += Eigen::RowVectorXd::LinSpaced(dz, -1.0, 5.0);
+    Matrix grad_moved(n, dz);
+    CHECK(pib_loss(batch, moved, cfg, ws, grad_moved).loss == Approx(t.loss).epsilon(1e-12));
+    CHECK((3.0 * grad_moved - grad).cwiseAbs().maxCoeff() <= 1e-10 * grad.cwiseAbs().maxCoeff());
+  }
+  // Classes collapsed onto distinct directions carry all of S(Y); a label-blind Z carries less.
+  Matrix separated = Matrix::Zero(n, classes);
+  for (int i = 0; i < n; ++i)
+    separated(i, labels[static_cast<std::size_t>(i)]) = 1.0;
+  const auto batch = BatchTargets::supervised(X, 2.0, labels, classes, 1.01);
+  PibConfig cfg{1.01, 0.0, {}};
+  cfg.z_kernel = Kernel::linear;
+  Workspace ws;
+  Matrix g(n, classes);
+  const double i_sep = pib_loss(batch, separated, cfg, ws, g).i_yz;
+  Matrix gz(n, dz);
+  CHECK(i_sep > pib_loss(batch, Z, cfg, ws, gz).i_yz + 0.3);
+  // Constant Z has no linear kernel.
+  CHECK_THROWS_AS(pib_loss(batch, Matrix::Constant(n, dz, 0.5), cfg, ws, gz), pib::InvalidArgument);
+}
+
 TEST_CASE("RL PIB loss for each choice of Y", "[bottleneck]") {
   pib::Rng rng(12);
   const int n = 16;
@@ -115,30 +163,39 @@ TEST_CASE("self-supervised PIB loss: parts and both gradients", "[bottleneck]") 
   const int n = 12;
   const Matrix X1 = random_batch(rng, n, 4), X2 = random_batch(rng, n, 4);
   const Matrix Z1 = random_batch(rng, n, 3), Z2 = random_batch(rng, n, 3);
-  for (double alpha : {0.5, 1.01, 2.0}) {
-    INFO("alpha = " << alpha);
-    const auto batch = BatchTargets::self_supervised(X1, X2, 2.0, alpha);
-    const PibConfig cfg = fixed_width_config(alpha, 0.2, 1.4);
-    Workspace ws;
-    Matrix g1(n, 3), g2(n, 3);
-    const Terms t = ssl_loss(batch, Z1, Z2, cfg, ws, g1, g2);
-    const Matrix K1 = gaussian_gram(Z1, 1.4), K2 = gaussian_gram(Z2, 1.4);
-    CHECK(t.i_z1z2 == Approx(mutual_information(K1, K2, alpha).i).epsilon(1e-9));
-    CHECK(t.i_xz == Approx(mutual_information(gaussian_gram(X1, 2.0), K1, alpha).i).epsilon(1e-9));
-    CHECK(t.i_x2z2 == Approx(mutual_information(gaussian_gram(X2, 2.0), K2, alpha).i).epsilon(1e-9));
-    CHECK(t.loss == Approx(-t.i_z1z2 + 0.2 * (t.i_xz + t.i_x2z2)).epsilon(1e-12));
-    const auto loss1 = [&](const Matrix& Y) {
-      Matrix a(n, 3), b(n, 3);
-      Workspace w;
-      return ssl_loss(batch, Y, Z2, cfg, w, a, b).loss;
-    };
-    const auto loss2 = [&](const Matrix& Y) {
-      Matrix a(n, 3), b(n, 3);
-      Workspace w;
-      return ssl_loss(batch, Z1, Y, cfg, w, a, b).loss;
-    };
-    CHECK(gradient_error(g1, finite_difference(loss1, Z1, 1e-6)) <= 1.0);
-    CHECK(gradient_error(g2, finite_difference(loss2, Z2, 1e-6)) <= 1.0);
+  const auto centred_linear = [](const Matrix& Z) {
+    const Matrix c = Z.rowwise() - Z.colwise().mean();
+    return Matrix(c * c.transpose());
+  };
+  for (Kernel kernel : {Kernel::gaussian, Kernel::linear}) {
+    for (double alpha : {0.5, 1.01, 2.0}) {
+      INFO("kernel " << to_string(kernel) << ", alpha = " << alpha);
+      const auto batch = BatchTargets::self_supervised(X1, X2, 2.0, alpha);
+      PibConfig cfg = fixed_width_config(alpha, 0.2, 1.4);
+      cfg.z_kernel = kernel;
+      Workspace ws;
+      Matrix g1(n, 3), g2(n, 3);
+      const Terms t = ssl_loss(batch, Z1, Z2, cfg, ws, g1, g2);
+      const bool gauss = kernel == Kernel::gaussian;
+      const Matrix K1 = gauss ? gaussian_gram(Z1, 1.4) : centred_linear(Z1);
+      const Matrix K2 = gauss ? gaussian_gram(Z2, 1.4) : centred_linear(Z2);
+      CHECK(t.i_z1z2 == Approx(mutual_information(K1, K2, alpha).i).epsilon(1e-9));
+      CHECK(t.i_xz == Approx(mutual_information(gaussian_gram(X1, 2.0), K1, alpha).i).epsilon(1e-9));
+      CHECK(t.i_x2z2 == Approx(mutual_information(gaussian_gram(X2, 2.0), K2, alpha).i).epsilon(1e-9));
+      CHECK(t.loss == Approx(-t.i_z1z2 + 0.2 * (t.i_xz + t.i_x2z2)).epsilon(1e-12));
+      const auto loss1 = [&](const Matrix& Y) {
+        Matrix a(n, 3), b(n, 3);
+        Workspace w;
+        return ssl_loss(batch, Y, Z2, cfg, w, a, b).loss;
+      };
+      const auto loss2 = [&](const Matrix& Y) {
+        Matrix a(n, 3), b(n, 3);
+        Workspace w;
+        return ssl_loss(batch, Z1, Y, cfg, w, a, b).loss;
+      };
+      CHECK(gradient_error(g1, finite_difference(loss1, Z1, 1e-6)) <= 1.0);
+      CHECK(gradient_error(g2, finite_difference(loss2, Z2, 1e-6)) <= 1.0);
+    }
   }
 }
 
