@@ -118,7 +118,8 @@ double linear_z_gram(const Eigen::Ref<const Matrix>& Z, Matrix& zc, Matrix& K, c
   zc = Z.rowwise() - Z.colwise().mean();
   const double norm = zc.norm();
   if (!(norm > 0.0))
-    raise<InvalidArgument>(what, ": every sample of Z is the same; the linear kernel of the centred Z is zero");
+    raise<InvalidArgument>(what,
+                           ": every sample of Z is the same; the linear kernel of the centred Z is zero");
   zc *= 1.0 / norm;
   K.noalias() = zc * zc.transpose();
   return norm;

@@ -5,11 +5,12 @@
 //   self-supervised:   L = -I(Z1; Z2) + beta [I(X1; Z1) + I(X2; Z2)]     ssl_loss
 //
 // Z's Gram matrix uses the Gaussian kernel with sigma chosen per batch by PibConfig::z_width and held fixed
-// in the gradient, or (PibConfig::z_kernel) the linear kernel of the batch-centred Z. What depends only on the batch (the Gram matrices of X and Y, their entropies, the class
-// groups of one-hot targets) lives in BatchTargets: build it once per batch and share it read-only between
-// every unit and thread that uses the batch. Each caller owns a Workspace (scratch, sized on first use;
-// after that a call for the same n allocates nothing apart from what Eigen's eigen-solver allocates
-// internally, and one solver per new class-block size).
+// in the gradient, or (PibConfig::z_kernel) the linear kernel of the batch-centred Z. What depends only on
+// the batch (the Gram matrices of X and Y, their entropies, the class groups of one-hot targets) lives in
+// BatchTargets: build it once per batch and share it read-only between every unit and thread that uses the
+// batch. Each caller owns a Workspace (scratch, sized on first use; after that a call for the same n
+// allocates nothing apart from what Eigen's eigen-solver allocates internally, and one solver per new
+// class-block size).
 
 #include <vector>
 

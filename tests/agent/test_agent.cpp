@@ -96,7 +96,8 @@ TEST_CASE("RL config errors name the key", "[agent]") {
   CHECK_THROWS_WITH(RlConfig::from_json({{"gamma", 1.5}}), Catch::Contains("gamma"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"alpha", -1}}}}), Catch::Contains("pib.alpha"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"y", "reward"}}}}), Catch::Contains("pib.y"));
-  CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"z_kernel", "cosine"}}}}), Catch::Contains("pib.z_kernel"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"z_kernel", "cosine"}}}}),
+                    Catch::Contains("pib.z_kernel"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"schedule", "eventually"}}), Catch::Contains("schedule"));
   CHECK_THROWS_AS(RlConfig::from_json({{"batch_size", "many"}}), pib::ConfigError);
   CHECK_THROWS_WITH(RlConfig::from_json({{"learning_starts", 10}}), Catch::Contains("learning_starts"));

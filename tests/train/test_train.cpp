@@ -172,7 +172,8 @@ TEST_CASE("config errors name the key", "[train][config]") {
                       Catch::Contains("pib.z_width"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.z_kernel", "cosine")),
                       Catch::Contains("pib.z_kernel") && Catch::Contains("gaussian or linear"));
-  CHECK(TrainConfig::from_json(bad("pib.z_kernel", "linear")).pib.z_kernel == pib::bottleneck::Kernel::linear);
+  CHECK(TrainConfig::from_json(bad("pib.z_kernel", "linear")).pib.z_kernel ==
+        pib::bottleneck::Kernel::linear);
   // A bad unit key is reported with the unit's index when the experiment builds its units.
   const auto cfg = TrainConfig::from_json(bad("units.0.n_speckle", 5));
   REQUIRE_THROWS_WITH(pib::train::run_training(cfg),
