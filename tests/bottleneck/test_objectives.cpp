@@ -98,7 +98,7 @@ TEST_CASE("supervised PIB loss with the linear kernel of the centred Z", "[bottl
     CHECK(pib_loss(batch, moved, cfg, ws, grad_moved).loss == Approx(t.loss).epsilon(1e-12));
     CHECK((3.0 * grad_moved - grad).cwiseAbs().maxCoeff() <= 1e-10 * grad.cwiseAbs().maxCoeff());
   }
-  // Classes collapsed onto distinct directions carry all of S(Y); a label-blind Z carries less.
+  // Classes collapsed onto distinct directions carry more about Y than a label-blind Z.
   Matrix separated = Matrix::Zero(n, classes);
   for (int i = 0; i < n; ++i)
     separated(i, labels[static_cast<std::size_t>(i)]) = 1.0;
