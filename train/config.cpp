@@ -84,6 +84,12 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
   c.readout = ReadoutConfig::from_json(r.child("readout"), "readout");
   r.get("track_readout_every_epoch", c.track_readout_every_epoch);
   {
+    ConfigReader p(r.child("validation"), "validation");
+    p.get("fraction", c.validation.fraction);
+    p.get("patience", c.validation.patience);
+    p.finish();
+  }
+  {
     ConfigReader p(r.child("compare"), "compare");
     p.get("pib_ideal", c.compare_pib_ideal);
     p.get("raw_readout", c.compare_raw_readout);
@@ -145,6 +151,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"eval_batch", eval_batch},
           {"readout", readout.to_json()},
           {"track_readout_every_epoch", track_readout_every_epoch},
+          {"validation", {{"fraction", validation.fraction}, {"patience", validation.patience}}},
           {"compare", {{"pib_ideal", compare_pib_ideal}, {"raw_readout", compare_raw_readout}}},
           {"backprop",
            {{"enabled", backprop.enabled},
@@ -178,6 +185,9 @@ void TrainConfig::validate() const {
                  "in [0, 1]");
   require_config(pib.alpha > 0 && pib.alpha != 1.0, "pib.alpha", pib.alpha, "> 0 and != 1");
   require_config(pib.beta >= 0, "pib.beta", pib.beta, ">= 0");
+  require_config(validation.fraction >= 0 && validation.fraction < 1, "validation.fraction",
+                 validation.fraction, "in [0, 1)");
+  require_config(validation.patience >= 0, "validation.patience", validation.patience, ">= 0");
   require_config(calibration_samples >= 1, "calibration_samples", calibration_samples, ">= 1");
   require_config(eval_batch >= 1, "eval_batch", eval_batch, ">= 1");
   require_config(backprop.epochs >= 1, "backprop.epochs", backprop.epochs, ">= 1");
@@ -201,6 +211,9 @@ void TrainConfig::validate() const {
     require_config(!backprop.enabled, "backprop.enabled", true, "false for task self_supervised");
     require_config(!fault.enabled, "fault.enabled", true, "false for task self_supervised");
   }
+  if (validation.enabled())
+    require_config(task == Task::supervised && schedule == Schedule::cascade, "validation.fraction",
+                   validation.fraction, "0 unless task is supervised and schedule is cascade");
 }
 
 }  // namespace pib::train

@@ -46,6 +46,17 @@ struct FaultSettings {
   int recovery_epochs = 5;        // PIB epochs per later unit during recovery
 };
 
+// Unit selection on a held-out part of the training split (supervised cascade). The held-out samples are
+// removed from the training split for the whole run (PIB, readouts, baselines). After every PIB epoch of a
+// unit (and before the first) a readout is fitted on the unit's measured features of the remaining training
+// samples and scored on the held-out ones; the unit keeps the parameters of its best epoch and stops after
+// `patience` epochs without a better score.
+struct ValidationSettings {
+  double fraction = 0.0;  // of the training split, held out stratified and seeded; 0 = off
+  int patience = 0;       // epochs without improvement before a unit stops; 0 = train every epoch
+  bool enabled() const { return fraction > 0; }
+};
+
 // Self-supervised PIB on two augmented views, with a linear probe.
 struct SslSettings {
   int iterations_per_unit = 200;
@@ -74,6 +85,7 @@ struct TrainConfig {
   std::size_t eval_batch = 2000;           // samples per measurement call when measuring whole splits
   ReadoutConfig readout;
   bool track_readout_every_epoch = false;  // readout accuracy after 0, 1, ... PIB epochs per unit
+  ValidationSettings validation;
   bool compare_pib_ideal = false;          // also run PIB with ideal (noise-free) models of the units
   bool compare_raw_readout = false;        // readout on the raw input (and raw speckle of an optical unit 1)
   BackpropSettings backprop;

@@ -39,6 +39,8 @@ nlohmann::json TrainResult::to_json() const {
   if (!unit_readout_accuracy.empty()) j["unit_readout_accuracy"] = unit_readout_accuracy;
   if (!unit_readout_accuracy_ideal.empty()) j["unit_readout_accuracy_ideal"] = unit_readout_accuracy_ideal;
   if (!accuracy_by_pib_epochs.empty()) j["accuracy_by_pib_epochs"] = accuracy_by_pib_epochs;
+  if (!unit_selected_epoch.empty()) j["unit_selected_epoch"] = unit_selected_epoch;
+  if (!unit_validation_accuracy.empty()) j["unit_validation_accuracy"] = unit_validation_accuracy;
   put("raw_readout", raw_readout);
   put("raw_speckle_readout", raw_speckle_readout);
   put("before_fault", before_fault);
@@ -104,6 +106,8 @@ struct PipelineOut {
   SoftmaxReadout readout;           // on the last unit
   std::vector<double> unit_accuracy;
   std::vector<std::vector<double>> accuracy_by_epochs;
+  std::vector<int> selected_epoch;          // per unit, with validation
+  std::vector<double> validation_accuracy;  // per unit: the selected epoch's held-out score
 };
 
 Matrix centred(const Eigen::Ref<const Matrix>& x, const Eigen::RowVectorXd& mean) {
@@ -121,6 +125,18 @@ class Experiment {
     n_classes_ = data_.num_classes();
     result_.data = data_.name + " (" + data_.source + "), " + std::to_string(data_.train.size()) +
                    " train / " + std::to_string(data_.test.size()) + " test";
+    if (cfg.validation.enabled()) {
+      const auto held = static_cast<std::size_t>(
+          std::lround(cfg.validation.fraction * static_cast<double>(data_.train.size())));
+      if (held < static_cast<std::size_t>(n_classes_) || held >= data_.train.size())
+        raise<ConfigError>("validation.fraction: ", cfg.validation.fraction, " holds out ", held, " of ",
+                           data_.train.size(), " training samples; need one per class and some left");
+      Rng split_rng(cfg.seed * 104729 + 17);
+      data::Split rest;
+      data::stratified_split(data_.train, n_classes_, held, split_rng, rest, validation_);
+      data_.train = std::move(rest);
+      result_.data += ", " + std::to_string(held) + " of them held out for unit selection";
+    }
     x_mean_ = column_mean(data_.train.features);
     resolve_units();
     Rng rng(cfg.seed ^ 0x5EEDCA1Bull);
@@ -150,6 +166,8 @@ class Experiment {
       result_.pib_deployed = dev.unit_accuracy.back();
       result_.unit_readout_accuracy = dev.unit_accuracy;
       if (cfg_.track_readout_every_epoch) result_.accuracy_by_pib_epochs = dev.accuracy_by_epochs;
+      result_.unit_selected_epoch = dev.selected_epoch;
+      result_.unit_validation_accuracy = dev.validation_accuracy;
       const Eigen::Index rows = std::min<Eigen::Index>(2000, dev.test.back().rows());
       result_.embedding_features = dev.test.back().topRows(rows);
       result_.embedding_labels.assign(data_.test.labels.begin(), data_.test.labels.begin() + rows);
@@ -287,10 +305,27 @@ class Experiment {
     return 1.0 - (1.0 - cfg_.lr_final_fraction) * static_cast<double>(step) / static_cast<double>(total - 1);
   }
 
+  // The held-out score of unit l: a readout fitted on its measured features of the training split, scored
+  // on its measured features of the held-out split (`val_input`: the unit's uncentred inputs there). Its own
+  // generator, the same for every call on unit l, so scoring leaves training's random stream alone and
+  // epochs are compared under the same readout initialisation.
+  double validation_score(Chain& chain, std::size_t l, const Matrix& input, const Matrix& val_input) const {
+    Rng rng(cfg_.seed * 1000003 + l * 7919 + 5);
+    Unit& unit = *chain.units[l];
+    const Matrix tr = measure_split(unit, chain.means[l], input, rng);
+    const Matrix va = measure_split(unit, chain.means[l], val_input, rng);
+    SoftmaxReadout r;
+    r.fit(tr, data_.train.labels, n_classes_, cfg_.readout, rng);
+    return r.accuracy(va, validation_.labels);
+  }
+
   // Cascade training of unit l on stored (uncentred) inputs `input` (train-split-aligned). `after_epoch`
-  // runs after every epoch (and with epoch 0 before the first).
-  void train_unit(Chain& chain, std::size_t l, const Matrix& input, int epochs, const std::string& stage,
-                  Rng& rng, const std::function<std::optional<double>(int)>& after_epoch) {
+  // runs after every epoch (and with epoch 0 before the first). With `val_input` (the unit's inputs on the
+  // held-out split) the unit ends with the parameters of its best-scoring epoch (ValidationSettings).
+  // Returns the epoch the unit ends with and, with `val_input`, its held-out score.
+  std::pair<int, std::optional<double>> train_unit(
+      Chain& chain, std::size_t l, const Matrix& input, int epochs, const std::string& stage, Rng& rng,
+      const std::function<std::optional<double>(int)>& after_epoch, const Matrix* val_input = nullptr) {
     Unit& unit = *chain.units[l];
     UnitTrainer t(unit, cfg_.optimizer);
     data::MiniBatcher batches(data_.train, static_cast<std::size_t>(cfg_.batch_size), true);
@@ -299,7 +334,17 @@ class Experiment {
     data::Batch b;
     Matrix xb;
     after_epoch(0);
+    int best_epoch = 0, trained = 0;
+    std::optional<double> best_score;
+    std::vector<double> scores;  // held-out score after 0, 1, ... epochs
+    Eigen::VectorXd best_params = t.params;
+    if (val_input) {
+      best_score = validation_score(chain, l, input, *val_input);
+      scores.push_back(*best_score);
+    }
     for (int epoch = 0; epoch < epochs; ++epoch) {
+      if (val_input && cfg_.validation.patience > 0 && epoch - best_epoch >= cfg_.validation.patience) break;
+      trained = epoch + 1;
       if (epoch > 0) calibrate(unit, chain.means[l], input, rng);
       EpochStats stats;
       batches.start_epoch(rng);
@@ -326,10 +371,35 @@ class Experiment {
       rec["unit"] = l;
       rec["epoch"] = epoch + 1;
       if (acc) rec["readout_accuracy"] = *acc;
+      if (val_input) {
+        const double score = validation_score(chain, l, input, *val_input);
+        scores.push_back(score);
+        rec["validation_accuracy"] = score;
+        if (score > *best_score) {
+          best_score = score;
+          best_epoch = epoch + 1;
+          best_params = t.params;
+        }
+      }
       record(rec);
       progress({stage, static_cast<int>(l), epoch + 1, epochs, 0, 0, 0, stats.i_xz / std::max(stats.count, 1),
                 stats.i_yz / std::max(stats.count, 1), acc});
     }
+    if (!val_input) return {trained, std::nullopt};
+    nlohmann::json rec = {{"type", "unit_selected"},
+                          {"stage", stage},
+                          {"unit", l},
+                          {"epoch", best_epoch},
+                          {"epochs_trained", trained},
+                          {"validation_accuracy", *best_score},
+                          {"validation_accuracy_by_epoch", scores}};
+    if (best_epoch != trained) {  // back to the best epoch's parameters: programmed again, recalibrated
+      unit.deploy(best_params, rng);
+      calibrate(unit, chain.means[l], input, rng);
+      rec["validation_accuracy_redeployed"] = validation_score(chain, l, input, *val_input);
+    }
+    record(rec);
+    return {best_epoch, best_score};
   }
 
   // ---- supervised PIB ------------------------------------------------------------------------------------
@@ -341,7 +411,8 @@ class Experiment {
     const std::size_t L = out.chain.units.size();
     out.accuracy_by_epochs.resize(L);
     if (cfg_.schedule == Schedule::parallel) train_parallel(out.chain, stage);
-    Matrix in_train = data_.train.features, in_test = data_.test.features;
+    Matrix in_train = data_.train.features, in_test = data_.test.features, in_val = validation_.features;
+    const bool select = cfg_.validation.enabled();
     for (std::size_t l = 0; l < L; ++l) {
       Unit& unit = *out.chain.units[l];
       out.chain.means[l] = input_mean(in_train);
@@ -355,14 +426,21 @@ class Experiment {
                 {"accuracy", *result_.raw_speckle_readout}});
       }
       if (cfg_.schedule == Schedule::cascade) {
-        train_unit(out.chain, l, in_train, cfg_.epochs_of(l), stage, rng, [&](int) -> std::optional<double> {
-          if (!cfg_.track_readout_every_epoch) return std::nullopt;
-          const Matrix tr = measure_split(unit, out.chain.means[l], in_train, rng);
-          const Matrix te = measure_split(unit, out.chain.means[l], in_test, rng);
-          const double acc = fit_readout(tr, te, rng);
-          out.accuracy_by_epochs[l].push_back(acc);
-          return acc;
-        });
+        const auto [epoch, score] = train_unit(
+            out.chain, l, in_train, cfg_.epochs_of(l), stage, rng,
+            [&](int) -> std::optional<double> {
+              if (!cfg_.track_readout_every_epoch) return std::nullopt;
+              const Matrix tr = measure_split(unit, out.chain.means[l], in_train, rng);
+              const Matrix te = measure_split(unit, out.chain.means[l], in_test, rng);
+              const double acc = fit_readout(tr, te, rng);
+              out.accuracy_by_epochs[l].push_back(acc);
+              return acc;
+            },
+            select ? &in_val : nullptr);
+        if (score) {
+          out.selected_epoch.push_back(epoch);
+          out.validation_accuracy.push_back(*score);
+        }
       }
       out.train.push_back(measure_split(unit, out.chain.means[l], in_train, rng));
       out.test.push_back(measure_split(unit, out.chain.means[l], in_test, rng));
@@ -377,6 +455,7 @@ class Experiment {
                 out.unit_accuracy.back()});
       in_train = out.train.back();
       in_test = out.test.back();
+      if (select && l + 1 < L) in_val = measure_split(unit, out.chain.means[l], in_val, rng);
     }
     return out;
   }
@@ -763,6 +842,7 @@ class Experiment {
   std::mutex callback_mutex_;
   bottleneck::PibConfig pib_cfg_;
   data::Dataset data_;
+  data::Split validation_;  // held out of data_.train for unit selection (empty unless cfg_.validation)
   int n_classes_ = 0;
   Eigen::RowVectorXd x_mean_;
   std::vector<nlohmann::json> unit_configs_;

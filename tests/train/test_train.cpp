@@ -1,6 +1,7 @@
 // Tests of train/: the optimiser, the readout, the ideal models, the config, and small training runs of
 // every schedule and experiment on generated data (MNIST-1D is generated natively, no files needed).
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -268,6 +269,64 @@ TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later
   j["fault"]["adc_channels"] = {40};
   REQUIRE_THROWS_WITH(pib::train::run_training(pib::train::TrainConfig::from_json(j)),
                       Catch::Contains("fault.adc_channels"));
+}
+
+TEST_CASE("unit selection on a held-out split keeps each unit's best epoch and stops early",
+          "[train][validation]") {
+  auto j = small_config();
+  j["units"] = nlohmann::json::parse(R"([{"kind": "memristor_dense", "output_dim": 32, "time_scale": 1e9},
+                                          {"kind": "memristor_dense", "output_dim": 24, "time_scale": 1e9}])");
+  j["epochs_per_unit"] = 8;
+  j["optimizer"]["lr"] = 0.03;  // large steps: held-out scores go up and down
+  j["validation"] = {{"fraction", 0.2}, {"patience", 2}};
+  j["compare"] = {{"pib_ideal", true}};
+  std::vector<nlohmann::json> selected;
+  pib::train::Callbacks cb;
+  cb.on_record = [&](const nlohmann::json& r) {
+    if (r.at("type") == "unit_selected") selected.push_back(r);
+  };
+  const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j), cb);
+  CHECK_THAT(res.data, Catch::Contains("1000 train") && Catch::Contains("200 of them held out"));
+  REQUIRE(selected.size() == 4);  // two units, devices and ideal
+  int early_stops = 0, redeployed_ideal = 0;
+  for (const auto& s : selected) {
+    const auto scores = s.at("validation_accuracy_by_epoch").get<std::vector<double>>();
+    const int trained = s.at("epochs_trained"), epoch = s.at("epoch");
+    REQUIRE(scores.size() == static_cast<std::size_t>(trained) + 1);
+    const auto best = std::max_element(scores.begin(), scores.end());
+    CHECK(epoch == best - scores.begin());  // the first best epoch
+    CHECK(s.at("validation_accuracy").get<double>() == *best);
+    // Either every epoch ran, or the last `patience` epochs did not beat the kept one.
+    CHECK((trained == 8 || trained - epoch == 2));
+    early_stops += trained < 8;
+    if (epoch != trained && s.at("stage") == "pib_ideal") {
+      ++redeployed_ideal;  // an ideal unit takes the kept parameters back exactly
+      CHECK(s.at("validation_accuracy_redeployed").get<double>() == *best);
+    }
+  }
+  CHECK(early_stops > 0);
+  CHECK(redeployed_ideal > 0);
+  CHECK(res.unit_selected_epoch ==
+        std::vector<int>{selected[0].at("epoch").get<int>(), selected[1].at("epoch").get<int>()});
+  CHECK(res.unit_validation_accuracy.size() == 2);
+
+  // Without patience every epoch trains; the selection still keeps the best.
+  j["validation"]["patience"] = 0;
+  j["compare"]["pib_ideal"] = false;
+  selected.clear();
+  pib::train::run_training(pib::train::TrainConfig::from_json(j), cb);
+  REQUIRE(selected.size() == 2);
+  for (const auto& s : selected)
+    CHECK(s.at("epochs_trained") == 8);
+
+  j["validation"]["fraction"] = 1.0;
+  REQUIRE_THROWS_WITH(pib::train::TrainConfig::from_json(j), Catch::Contains("validation.fraction"));
+  j["validation"]["fraction"] = 0.001;  // one sample: fewer than one per class
+  REQUIRE_THROWS_WITH(pib::train::run_training(pib::train::TrainConfig::from_json(j)),
+                      Catch::Contains("validation.fraction") && Catch::Contains("one per class"));
+  j["validation"]["fraction"] = 0.2;
+  j["schedule"] = "parallel";
+  REQUIRE_THROWS_WITH(pib::train::TrainConfig::from_json(j), Catch::Contains("validation.fraction"));
 }
 
 TEST_CASE("self-supervised PIB probes every K iterations", "[train][ssl]") {
