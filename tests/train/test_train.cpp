@@ -316,8 +316,11 @@ TEST_CASE("unit selection on a held-out split keeps each unit's best epoch and s
   selected.clear();
   pib::train::run_training(pib::train::TrainConfig::from_json(j), cb);
   REQUIRE(selected.size() == 2);
-  for (const auto& s : selected)
+  for (const auto& s : selected) {
     CHECK(s.at("epochs_trained") == 8);
+    const auto scores = s.at("validation_accuracy_by_epoch").get<std::vector<double>>();
+    CHECK(s.at("epoch") == std::max_element(scores.begin(), scores.end()) - scores.begin());
+  }
 
   j["validation"]["fraction"] = 1.0;
   REQUIRE_THROWS_WITH(pib::train::TrainConfig::from_json(j), Catch::Contains("validation.fraction"));
