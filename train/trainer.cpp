@@ -335,13 +335,9 @@ class Experiment {
     Matrix xb;
     after_epoch(0);
     int best_epoch = 0, trained = 0;
-    std::optional<double> best_score;
-    std::vector<double> scores;  // held-out score after 0, 1, ... epochs
+    std::vector<double> scores;  // held-out score after 0, 1, ... epochs; the best is scores[best_epoch]
     Eigen::VectorXd best_params = t.params;
-    if (val_input) {
-      best_score = validation_score(chain, l, input, *val_input);
-      scores.push_back(*best_score);
-    }
+    if (val_input) scores.push_back(validation_score(chain, l, input, *val_input));
     for (int epoch = 0; epoch < epochs; ++epoch) {
       if (val_input && cfg_.validation.patience > 0 && epoch - best_epoch >= cfg_.validation.patience) break;
       trained = epoch + 1;
@@ -375,8 +371,7 @@ class Experiment {
         const double score = validation_score(chain, l, input, *val_input);
         scores.push_back(score);
         rec["validation_accuracy"] = score;
-        if (score > *best_score) {
-          best_score = score;
+        if (score > scores[static_cast<std::size_t>(best_epoch)]) {
           best_epoch = epoch + 1;
           best_params = t.params;
         }
@@ -386,12 +381,13 @@ class Experiment {
                 stats.i_yz / std::max(stats.count, 1), acc});
     }
     if (!val_input) return {trained, std::nullopt};
+    const double best_score = scores[static_cast<std::size_t>(best_epoch)];
     nlohmann::json rec = {{"type", "unit_selected"},
                           {"stage", stage},
                           {"unit", l},
                           {"epoch", best_epoch},
                           {"epochs_trained", trained},
-                          {"validation_accuracy", *best_score},
+                          {"validation_accuracy", best_score},
                           {"validation_accuracy_by_epoch", scores}};
     if (best_epoch != trained) {  // back to the best epoch's parameters: programmed again, recalibrated
       unit.deploy(best_params, rng);

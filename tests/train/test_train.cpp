@@ -47,6 +47,14 @@ nlohmann::json small_config() {
   })");
 }
 
+// Two fast memristor dense units of `first` and `second` outputs.
+nlohmann::json two_dense_units(int first, int second) {
+  auto unit = [](int out) {
+    return nlohmann::json{{"kind", "memristor_dense"}, {"output_dim", out}, {"time_scale", 1e9}};
+  };
+  return nlohmann::json::array({unit(first), unit(second)});
+}
+
 }  // namespace
 
 TEST_CASE("Adam minimises a quadratic", "[train]") {
@@ -210,8 +218,7 @@ TEST_CASE("cascade PIB training raises readout accuracy over an untrained unit",
 
 TEST_CASE("schedules: cascade trains units one after another, parallel at once", "[train][concurrency]") {
   auto j = small_config();
-  j["units"] = nlohmann::json::parse(R"([{"kind": "memristor_dense", "output_dim": 24, "time_scale": 1e9},
-                                          {"kind": "memristor_dense", "output_dim": 16, "time_scale": 1e9}])");
+  j["units"] = two_dense_units(24, 16);
   j["epochs_per_unit"] = 2;
   j["data"]["train_subset"] = 400;
   for (const std::string schedule : {"cascade", "parallel"}) {
@@ -248,8 +255,7 @@ TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train]
 TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later units recovers",
           "[train][fault]") {
   auto j = small_config();
-  j["units"] = nlohmann::json::parse(R"([{"kind": "memristor_dense", "output_dim": 32, "time_scale": 1e9},
-                                          {"kind": "memristor_dense", "output_dim": 24, "time_scale": 1e9}])");
+  j["units"] = two_dense_units(32, 24);
   j["epochs_per_unit"] = 2;
   j["fault"] = {{"enabled", true},
                 {"unit", 0},
@@ -274,8 +280,7 @@ TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later
 TEST_CASE("unit selection on a held-out split keeps each unit's best epoch and stops early",
           "[train][validation]") {
   auto j = small_config();
-  j["units"] = nlohmann::json::parse(R"([{"kind": "memristor_dense", "output_dim": 32, "time_scale": 1e9},
-                                          {"kind": "memristor_dense", "output_dim": 24, "time_scale": 1e9}])");
+  j["units"] = two_dense_units(32, 24);
   j["epochs_per_unit"] = 8;
   j["optimizer"]["lr"] = 0.03;  // large steps: held-out scores go up and down
   j["validation"] = {{"fraction", 0.2}, {"patience", 2}};
