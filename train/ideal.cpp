@@ -56,22 +56,34 @@ Eigen::VectorXd IdealLayer::initial_parameters(Rng& rng) const {
 
 void IdealLayer::forward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x, Matrix& z) const {
   PIB_EXPECTS(params.size() == parameter_count() && x.cols() == input_dim(), "IdealLayer::forward shapes");
-  const Eigen::Map<const Matrix> w(params.data(), rows(), cols());
-  const auto b = params.tail(cols()).transpose();
-  if (geometry_.is_dense()) {
-    z.noalias() = x * w;
-    z.rowwise() += b;
-  } else {
-    const Eigen::Index n = x.rows(), p = geometry_.positions();
-    Matrix patches(n * p, rows());
-    geometry_.im2col(x, patches);
-    Matrix pre = patches * w;
-    pre.rowwise() += b;
-    z.resize(n, output_dim());
-    for (Eigen::Index s = 0; s < n; ++s)
-      for (Eigen::Index c = 0; c < cols(); ++c)
-        z.row(s).segment(c * p, p) = pre.col(c).segment(s * p, p).transpose();
+  if (!geometry_.is_dense()) {
+    if (!geometry_.pools()) {
+      conv_forward(params, x, z);
+      return;
+    }
+    Matrix full;
+    conv_forward(params, x, full);
+    geometry_.max_pool(full, z);
+    return;
   }
+  const Eigen::Map<const Matrix> w(params.data(), rows(), cols());
+  z.noalias() = x * w;
+  z.rowwise() += params.tail(cols()).transpose();
+  units::apply_activation(activation_, z);
+}
+
+void IdealLayer::conv_forward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x,
+                              Matrix& z) const {
+  const Eigen::Map<const Matrix> w(params.data(), rows(), cols());
+  const Eigen::Index n = x.rows(), p = geometry_.positions();
+  Matrix patches(n * p, rows());
+  geometry_.im2col(x, patches);
+  Matrix pre = patches * w;
+  pre.rowwise() += params.tail(cols()).transpose();
+  z.resize(n, geometry_.conv_dim());
+  for (Eigen::Index s = 0; s < n; ++s)
+    for (Eigen::Index c = 0; c < cols(); ++c)
+      z.row(s).segment(c * p, p) = pre.col(c).segment(s * p, p).transpose();
   units::apply_activation(activation_, z);
 }
 
@@ -86,7 +98,14 @@ void IdealLayer::backward(const Eigen::VectorXd& params, const Eigen::Ref<const 
   }
   const Eigen::Index n = x.rows(), p = geometry_.positions();
   Matrix dpre_flat;
-  units::activation_backward(activation_, z, dL_dz, dpre_flat);
+  if (geometry_.pools()) {  // recompute the activation before pooling to route dL/dz to each maximum
+    Matrix full, d_full;
+    conv_forward(params, x, full);
+    geometry_.max_pool_backward(full, dL_dz, d_full);
+    units::activation_backward(activation_, full, d_full, dpre_flat);
+  } else {
+    units::activation_backward(activation_, z, dL_dz, dpre_flat);
+  }
   Matrix dpre(n * p, cols());
   for (Eigen::Index s = 0; s < n; ++s)
     for (Eigen::Index c = 0; c < cols(); ++c)

@@ -4,8 +4,9 @@
 // IdealUnit puts one behind the Unit interface so PIB can be run "in simulation" (pib_ideal).
 //
 // An IdealLayer is Z = act(X W + b) for memristor_dense / digital_dense, and the same on im2col patches for
-// memristor_conv1d / memristor_conv2d, with the flat parameter layout of units/memristor.hpp (so trained
-// parameters deploy unchanged onto the device of the same config). Optical units have no ideal model (their
+// memristor_conv1d / memristor_conv2d (then max-pooled when the config's `pool` > 1), with the flat
+// parameter layout of units/memristor.hpp (so trained parameters deploy unchanged onto the device of the
+// same config). Optical units have no ideal model (their
 // physics is hidden): from_unit_config throws ConfigError for them.
 
 #include <cstdint>
@@ -46,6 +47,8 @@ class IdealLayer {
                 Eigen::Ref<Eigen::VectorXd> grad, Matrix* dL_dx) const;
 
  private:
+  // The conv layer's activated output before pooling (n x conv_dim).
+  void conv_forward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x, Matrix& z) const;
   Eigen::Index rows() const { return geometry_.rows(); }
   Eigen::Index cols() const { return geometry_.out_channels; }
 

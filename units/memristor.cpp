@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <utility>
 
@@ -168,6 +169,42 @@ void CrossbarGeometry::im2col(const Eigen::Ref<const Matrix>& input, Eigen::Ref<
       }
 }
 
+void CrossbarGeometry::max_pool(const Eigen::Ref<const Matrix>& full, Matrix& pooled) const {
+  PIB_EXPECTS(full.cols() == conv_dim(), "max_pool: ", full.cols(), " columns, expected ", conv_dim());
+  const Eigen::Index n = full.rows(), ph_n = pooled_h(), pw_n = pooled_w(), ow_n = out_w();
+  pooled.resize(n, output_dim());
+  for (Eigen::Index s = 0; s < n; ++s)
+    for (Eigen::Index c = 0; c < out_channels; ++c)
+      for (Eigen::Index ph = 0; ph < ph_n; ++ph)
+        for (Eigen::Index pw = 0; pw < pw_n; ++pw) {
+          double best = -std::numeric_limits<double>::infinity();
+          for (Eigen::Index i = 0; i < pool_h; ++i)
+            for (Eigen::Index j = 0; j < pool_w; ++j)
+              best = std::max(best, full(s, (c * out_h() + ph * pool_h + i) * ow_n + pw * pool_w + j));
+          pooled(s, (c * ph_n + ph) * pw_n + pw) = best;
+        }
+}
+
+void CrossbarGeometry::max_pool_backward(const Eigen::Ref<const Matrix>& full,
+                                         const Eigen::Ref<const Matrix>& d_pooled, Matrix& d_full) const {
+  PIB_EXPECTS(full.cols() == conv_dim() && d_pooled.cols() == output_dim() && d_pooled.rows() == full.rows(),
+              "max_pool_backward shapes");
+  const Eigen::Index n = full.rows(), ph_n = pooled_h(), pw_n = pooled_w(), ow_n = out_w();
+  d_full.setZero(n, conv_dim());
+  for (Eigen::Index s = 0; s < n; ++s)
+    for (Eigen::Index c = 0; c < out_channels; ++c)
+      for (Eigen::Index ph = 0; ph < ph_n; ++ph)
+        for (Eigen::Index pw = 0; pw < pw_n; ++pw) {
+          Eigen::Index arg = -1;
+          for (Eigen::Index i = 0; i < pool_h; ++i)
+            for (Eigen::Index j = 0; j < pool_w; ++j) {
+              const Eigen::Index k = (c * out_h() + ph * pool_h + i) * ow_n + pw * pool_w + j;
+              if (arg < 0 || full(s, k) > full(s, arg)) arg = k;
+            }
+          d_full(s, arg) = d_pooled(s, (c * ph_n + ph) * pw_n + pw);
+        }
+}
+
 // ---- Kind configs
 // ------------------------------------------------------------------------------------------
 
@@ -210,6 +247,7 @@ MemristorConv1dConfig MemristorConv1dConfig::from_json(const nlohmann::json& jso
   r.get("kernel", c.kernel);
   r.get("stride", c.stride);
   r.get("padding", c.padding);
+  r.get("pool", c.pool);
   std::string activation = to_string(c.activation);
   r.get("activation", activation);
   c.activation = parse_activation(activation, r.key_path("activation"));
@@ -231,6 +269,8 @@ void MemristorConv1dConfig::validate(const std::string& path) const {
   require_config(padding >= 0, join(path, "padding"), padding, ">= 0");
   require_config(kernel <= length + 2 * padding, join(path, "kernel"), kernel,
                  "<= length + 2 padding = " + std::to_string(length + 2 * padding));
+  require_config(pool >= 1 && pool <= geometry().out_w(), join(path, "pool"), pool,
+                 "in [1, conv output length " + std::to_string(geometry().out_w()) + "]");
   validate_init(init, path);
   device.validate(path);
   device.faults.validate(out_channels, join(path, "faults"));
@@ -244,6 +284,7 @@ CrossbarGeometry MemristorConv1dConfig::geometry() const {
   g.kernel_w = kernel;
   g.stride_w = stride;
   g.pad_w = padding;
+  g.pool_w = pool;
   return g;
 }
 
@@ -257,6 +298,7 @@ MemristorConv2dConfig MemristorConv2dConfig::from_json(const nlohmann::json& jso
   r.get("kernel", c.kernel);
   r.get("stride", c.stride);
   r.get("padding", c.padding);
+  r.get("pool", c.pool);
   std::string activation = to_string(c.activation);
   r.get("activation", activation);
   c.activation = parse_activation(activation, r.key_path("activation"));
@@ -280,6 +322,9 @@ void MemristorConv2dConfig::validate(const std::string& path) const {
   require_config(
       kernel <= std::min(height, width) + 2 * padding, join(path, "kernel"), kernel,
       "<= min(height, width) + 2 padding = " + std::to_string(std::min(height, width) + 2 * padding));
+  require_config(pool >= 1 && pool <= std::min(geometry().out_h(), geometry().out_w()), join(path, "pool"), pool,
+                 "in [1, the smaller conv output side " +
+                     std::to_string(std::min(geometry().out_h(), geometry().out_w())) + "]");
   validate_init(init, path);
   device.validate(path);
   device.faults.validate(out_channels, join(path, "faults"));
@@ -294,6 +339,7 @@ CrossbarGeometry MemristorConv2dConfig::geometry() const {
   g.kernel_h = g.kernel_w = kernel;
   g.stride_h = g.stride_w = stride;
   g.pad_h = g.pad_w = padding;
+  g.pool_h = g.pool_w = pool;
   return g;
 }
 
@@ -617,7 +663,10 @@ void MemristorCrossbarUnit::measure(const Eigen::Ref<const Matrix>& input, Measu
   const Eigen::Index n = input.rows(), positions = geometry_.positions(), m = n * positions;
   const bool dense = geometry_.is_dense();
   if (out.response.rows() != n || out.response.cols() != input_dim()) out.response.resize(n, input_dim());
-  if (out.output.rows() != n || out.output.cols() != output_dim()) out.output.resize(n, output_dim());
+  const bool pools = geometry_.pools();
+  Matrix& conv_out = pools ? out.pre_pool : out.output;  // before pooling
+  if (conv_out.rows() != n || conv_out.cols() != geometry_.conv_dim()) conv_out.resize(n, geometry_.conv_dim());
+  if (!pools) out.pre_pool.resize(0, 0);
   out.version = st.version;
   const double sigma = device_.read_sigma_rel, code_m = code_max(device_.adc_bits);
   {
@@ -642,7 +691,7 @@ void MemristorCrossbarUnit::measure(const Eigen::Ref<const Matrix>& input, Measu
     const auto volts = dense ? sc.volts.topRows(m) : sc.patches.topRows(m);
     if (sigma > 0.0 && !device_.read_noise_exact)
       sc.squares.topRows(m) = volts.array().square().cast<float>().matrix();
-    auto sum = dense ? out.output.topRows(m) : sc.sum.topRows(m);
+    auto sum = dense ? conv_out.topRows(m) : sc.sum.topRows(m);
     auto current = sc.current.topRows(m);
     std::int64_t saturated = 0, conversions = 0;
     for (Eigen::Index t = 0; t < row_tiles_; ++t) {
@@ -699,16 +748,17 @@ void MemristorCrossbarUnit::measure(const Eigen::Ref<const Matrix>& input, Measu
     // Digital: scale to weight x input units, bias, activation.
     const double scale = st.weight_scale / (device_.g_max_uS - device_.g_min_uS) * cal->x_fs;
     if (dense) {
-      out.output *= scale;
-      out.output.rowwise() += st.bias;
+      conv_out *= scale;
+      conv_out.rowwise() += st.bias;
     } else {
       for (Eigen::Index s = 0; s < n; ++s)
         for (Eigen::Index co = 0; co < cols_; ++co)
           for (Eigen::Index p = 0; p < positions; ++p)
-            out.output(s, co * positions + p) = sc.sum(s * positions + p, co) * scale + st.bias(co);
+            conv_out(s, co * positions + p) = sc.sum(s * positions + p, co) * scale + st.bias(co);
     }
   }
-  apply_activation(activation_, out.output);
+  apply_activation(activation_, conv_out);
+  if (pools) geometry_.max_pool(out.pre_pool, out.output);
   clock_.hold_measure(n);
 }
 
@@ -735,7 +785,15 @@ void MemristorCrossbarUnit::gradient(const Measurement& m, const Eigen::Ref<cons
   // Conv: the ideal model is the dense layer on the im2col patches, outputs rearranged per position.
   const Eigen::Index n = m.response.rows(), positions = geometry_.positions();
   Matrix dpre;
-  activation_backward(activation_, m.output, dL_dZ, dpre);
+  if (geometry_.pools()) {
+    if (m.pre_pool.rows() != n || m.pre_pool.cols() != geometry_.conv_dim())
+      raise<InvalidArgument>(kind_, ": gradient needs the measurement's pre_pool output");
+    Matrix d_full;
+    geometry_.max_pool_backward(m.pre_pool, dL_dZ, d_full);
+    activation_backward(activation_, m.pre_pool, d_full, dpre);
+  } else {
+    activation_backward(activation_, m.output, dL_dZ, dpre);
+  }
   Matrix patches(n * positions, rows_), d(n * positions, cols_);
   geometry_.im2col(m.response, patches);
   for (Eigen::Index s = 0; s < n; ++s)

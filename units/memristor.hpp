@@ -50,6 +50,10 @@
 //  b = 0) and are programmed at construction (no device time; the chip's defects are drawn first).
 //  Conv inputs and outputs are channel-major per sample: input [c][h][w] (1-D: [c][t]), output
 //  [co][oh][ow] (1-D: [co][t]); zero padding; output size (size + 2 padding - kernel) / stride + 1.
+//  Conv kinds take `pool` (default 1, none): max pooling over non-overlapping windows of `pool` positions
+//  (2-D: pool x pool) after the activation, digital like bias and activation; output size (conv output
+//  size) / pool per dimension. Measurement.pre_pool then holds the output before pooling, and the gradient
+//  routes each window's dL/dZ to the position of its measured maximum.
 //
 // Timing: forward_us_per_sample per sample of a measure (and of a calibration batch); a deploy holds the
 // programming channel for program_us_per_cell x devices whose target level changed (both devices of a pair
@@ -137,23 +141,37 @@ struct CrossbarDeviceConfig {
 };
 
 // im2col geometry: a sample is a [in_channels][height][width] image; dense is 1 x 1 with a 1 x 1 kernel.
+// Optional max pooling after the activation (digital, like bias and activation): non-overlapping
+// pool_h x pool_w windows of each channel's conv output; a trailing part smaller than a window is dropped.
 struct CrossbarGeometry {
   Eigen::Index in_channels = 1, height = 1, width = 1;
   Eigen::Index out_channels = 1;
   Eigen::Index kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  Eigen::Index pool_h = 1, pool_w = 1;
 
   Eigen::Index out_h() const { return (height + 2 * pad_h - kernel_h) / stride_h + 1; }
   Eigen::Index out_w() const { return (width + 2 * pad_w - kernel_w) / stride_w + 1; }
-  Eigen::Index positions() const { return out_h() * out_w(); }
+  Eigen::Index positions() const { return out_h() * out_w(); }  // conv positions, before pooling
+  Eigen::Index pooled_h() const { return out_h() / pool_h; }
+  Eigen::Index pooled_w() const { return out_w() / pool_w; }
   Eigen::Index rows() const { return in_channels * kernel_h * kernel_w; }
   Eigen::Index input_dim() const { return in_channels * height * width; }
-  Eigen::Index output_dim() const { return out_channels * positions(); }
+  Eigen::Index conv_dim() const { return out_channels * positions(); }  // outputs before pooling
+  Eigen::Index output_dim() const { return out_channels * pooled_h() * pooled_w(); }
+  bool pools() const { return pool_h > 1 || pool_w > 1; }
   bool is_dense() const {
     return height == 1 && width == 1 && kernel_h == 1 && kernel_w == 1 && pad_h == 0 && pad_w == 0;
   }
 
   // Patches (n positions() x rows()) of `input` (n x input_dim()), row s positions() + oh out_w() + ow.
   void im2col(const Eigen::Ref<const Matrix>& input, Eigen::Ref<Matrix> patches) const;
+  // Max pooling of conv outputs `full` (n x conv_dim(), [co][oh][ow]) into `pooled` (resized to n x
+  // output_dim(), [co][ph][pw]).
+  void max_pool(const Eigen::Ref<const Matrix>& full, Matrix& pooled) const;
+  // dL/d(full) (resized to full's shape) from dL/d(pooled): each window's gradient goes to the first
+  // position holding the window's maximum in `full`, the rest get 0.
+  void max_pool_backward(const Eigen::Ref<const Matrix>& full, const Eigen::Ref<const Matrix>& d_pooled,
+                         Matrix& d_full) const;
 };
 
 struct MemristorDenseConfig {
@@ -177,6 +195,7 @@ struct MemristorConv1dConfig {
   Eigen::Index kernel = 0;
   Eigen::Index stride = 1;
   Eigen::Index padding = 0;
+  Eigen::Index pool = 1;  // max-pooling window over positions (1: none)
   Activation activation = Activation::relu;
   std::string init = "auto";
   CrossbarDeviceConfig device;
@@ -196,6 +215,7 @@ struct MemristorConv2dConfig {
   Eigen::Index kernel = 0;
   Eigen::Index stride = 1;
   Eigen::Index padding = 0;
+  Eigen::Index pool = 1;  // pool x pool max-pooling windows (1: none)
   Activation activation = Activation::relu;
   std::string init = "auto";
   CrossbarDeviceConfig device;
@@ -219,7 +239,8 @@ class MemristorCrossbarUnit : public Unit {
   void measure(const Eigen::Ref<const Matrix>& input, Measurement& out, Rng& rng) override;
   // Sets the DAC full scale (unless configured) and every array's ADC full scale; rng unused.
   void calibrate(const Eigen::Ref<const Matrix>& sample_inputs, Rng& rng) override;
-  // Ideal model act(x W + b) at m.response with the activation mask from m.output.
+  // Ideal model act(x W + b) at m.response with the activation mask from m.output (from m.pre_pool, and
+  // the pooling routed to each window's measured maximum, when the unit pools).
   void gradient(const Measurement& m, const Eigen::Ref<const Matrix>& dL_dZ,
                 Eigen::Ref<Vector> grad) const override;
   void deploy(const Eigen::Ref<const Vector>& parameters, Rng& rng) override;

@@ -55,6 +55,7 @@ struct Measurement {
   Matrix response;            // input of the trainable part as measured: the DAC-quantised input for
                               // crossbars, the camera frame (speckle) for optics, the input for digital
   Matrix output;              // Z, n x output_dim
+  Matrix pre_pool;            // units that pool their outputs: the output before pooling; otherwise empty
   std::uint64_t version = 0;  // deploy count of the parameters used (0: the initial parameters)
 };
 

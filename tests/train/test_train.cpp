@@ -108,15 +108,17 @@ TEST_CASE("softmax cross-entropy gradient matches finite differences", "[train][
 }
 
 TEST_CASE("ideal conv layer: gradients match finite differences", "[train][ideal]") {
-  const auto cfg = nlohmann::json::parse(R"({"kind": "memristor_conv1d", "in_channels": 2, "length": 7,
+  auto cfg = nlohmann::json::parse(R"({"kind": "memristor_conv1d", "in_channels": 2, "length": 7,
       "out_channels": 3, "kernel": 3, "stride": 2, "padding": 1, "activation": "tanh"})");
+  const int pool = GENERATE(1, 2);  // 4 positions; pooled: 2 windows of 2
+  cfg["pool"] = pool;
   const auto layer = pib::train::IdealLayer::from_unit_config(cfg, "units[0]");
   Rng rng(4);
   const Eigen::VectorXd p = layer.initial_parameters(rng);
   const Matrix x = Matrix::Random(2, layer.input_dim());
   Matrix z;
   layer.forward(p, x, z);
-  REQUIRE(z.cols() == 3 * 4);
+  REQUIRE(z.cols() == 3 * 4 / pool);
   const Matrix w = Matrix::Random(z.rows(), z.cols());  // L = <w, z>
   Eigen::VectorXd grad(layer.parameter_count());
   Matrix dx;
@@ -146,6 +148,7 @@ TEST_CASE("ideal layers compute what an ideal crossbar measures", "[train][ideal
       "out_channels": 2, "kernel": 3, "stride": 1, "padding": 1, "activation": "relu", "prog_sigma_uS": 0,
       "read_sigma_rel": 0, "d2d_sigma_rel": 0, "adc_gain_sigma_rel": 0, "adc_offset_sigma_lsb": 0,
       "iv_nonlinearity": 0, "ir_drop": 0, "levels": 1048576, "dac_bits": 30, "adc_bits": 30})");
+  cfg["pool"] = GENERATE(1, 3);
   auto device = pib::units::make_unit(cfg, 5);
   const auto layer = pib::train::IdealLayer::from_unit_config(cfg, "units[0]");
   Rng rng(2);

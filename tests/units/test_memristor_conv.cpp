@@ -1,5 +1,6 @@
 // Tests of the convolutional crossbar units memristor_conv1d / memristor_conv2d: crossbar conv = direct conv,
-// tiled = untiled, finite-difference gradients, channel faults, shape errors.
+// max pooling, tiled = untiled, finite-difference gradients, channel faults, shape errors.
+#include <algorithm>
 #include <cmath>
 
 #include <catch2/catch.hpp>
@@ -53,6 +54,25 @@ Matrix direct_conv(const Matrix& x, const Vector& p, Eigen::Index c_in, Eigen::I
         }
   apply_activation(activation, z);
   return z;
+}
+
+// Max over non-overlapping ph_n x pw_n windows of each channel's oh_n x ow_n map (trailing rows and columns
+// that do not fill a window dropped), written independently of CrossbarGeometry.
+Matrix direct_max_pool(const Matrix& z, Eigen::Index channels, Eigen::Index oh_n, Eigen::Index ow_n,
+                       Eigen::Index ph_n, Eigen::Index pw_n) {
+  const Eigen::Index rh = oh_n / ph_n, rw = ow_n / pw_n;
+  Matrix out(z.rows(), channels * rh * rw);
+  for (Eigen::Index s = 0; s < z.rows(); ++s)
+    for (Eigen::Index c = 0; c < channels; ++c)
+      for (Eigen::Index i = 0; i < rh; ++i)
+        for (Eigen::Index j = 0; j < rw; ++j) {
+          double best = z(s, (c * oh_n + i * ph_n) * ow_n + j * pw_n);
+          for (Eigen::Index a = 0; a < ph_n; ++a)
+            for (Eigen::Index b = 0; b < pw_n; ++b)
+              best = std::max(best, z(s, (c * oh_n + i * ph_n + a) * ow_n + j * pw_n + b));
+          out(s, (c * rh + i) * rw + j) = best;
+        }
+  return out;
 }
 
 MemristorConv1dConfig conv1d(Eigen::Index c_in, Eigen::Index length, Eigen::Index c_out, Eigen::Index kernel,
@@ -162,6 +182,43 @@ TEST_CASE("memristor_conv2d: the crossbar equals a direct convolution in the ide
   }
 }
 
+TEST_CASE("memristor_conv: max pooling takes each window's maximum of the conv output", "[units][memristor]") {
+  Rng rng(6);
+  SECTION("conv1d, a trailing position dropped") {
+    auto c = conv1d(2, 11, 3, 3, 1, 1, CrossbarDeviceConfig::ideal(40), Activation::relu);  // 11 positions
+    c.pool = 2;
+    MemristorConv1dUnit unit(c, 7);
+    REQUIRE(unit.output_dim() == 3 * 5);
+    const Vector p = random_parameters(unit.parameter_count(), rng);
+    unit.deploy(p, rng);
+    const Matrix x = random_matrix(4, 22, rng);
+    Measurement m;
+    unit.measure(x, m, rng);
+    const Matrix z = direct_conv(m.response, p, 2, 1, 11, 3, 1, 3, 1, 1, 0, 1, Activation::relu);
+    CHECK((m.pre_pool - z).cwiseAbs().maxCoeff() < 1e-9);
+    CHECK((m.output - direct_max_pool(z, 3, 1, 11, 1, 2)).cwiseAbs().maxCoeff() < 1e-9);
+  }
+  SECTION("conv2d, 2 x 2 windows") {
+    auto c = conv2d(1, 6, 7, 2, 3, 1, 1, CrossbarDeviceConfig::ideal(40));  // 6 x 7 positions -> 3 x 3
+    c.pool = 2;
+    MemristorConv2dUnit unit(c, 9);
+    REQUIRE(unit.output_dim() == 2 * 3 * 3);
+    const Vector p = random_parameters(unit.parameter_count(), rng);
+    unit.deploy(p, rng);
+    const Matrix x = random_matrix(3, 42, rng);
+    Measurement m;
+    unit.measure(x, m, rng);
+    const Matrix z = direct_conv(m.response, p, 1, 6, 7, 2, 3, 3, 1, 1, 1, 1, Activation::none);
+    CHECK((m.output - direct_max_pool(z, 2, 6, 7, 2, 2)).cwiseAbs().maxCoeff() < 1e-9);
+  }
+  SECTION("an unpooled unit leaves pre_pool empty") {
+    MemristorConv1dUnit unit(conv1d(1, 8, 2, 3, 1, 1, CrossbarDeviceConfig::ideal(40)), 3);
+    Measurement m;
+    unit.measure(random_matrix(2, 8, rng), m, rng);
+    CHECK(m.pre_pool.size() == 0);
+  }
+}
+
 TEST_CASE("memristor_conv2d: tiled equals untiled", "[units][memristor]") {
   auto device = CrossbarDeviceConfig::ideal(40);
   MemristorConv2dUnit untiled(conv2d(3, 6, 6, 5, 3, 1, 1, device), 11);
@@ -190,6 +247,18 @@ TEST_CASE("memristor_conv: gradients match finite differences of the device", "[
   }
   SECTION("conv2d") {
     MemristorConv2dUnit unit(conv2d(2, 5, 4, 2, 3, 1, 1, device, Activation::relu), 17);
+    check_gradient(unit, random_matrix(2, 40, rng), rng);
+  }
+  SECTION("conv1d with max pooling") {
+    auto c = conv1d(2, 9, 3, 3, 1, 1, device, Activation::relu);
+    c.pool = 3;
+    MemristorConv1dUnit unit(c, 13);
+    check_gradient(unit, random_matrix(3, 18, rng), rng);
+  }
+  SECTION("conv2d with max pooling") {
+    auto c = conv2d(2, 5, 4, 2, 3, 1, 1, device, Activation::relu);
+    c.pool = 2;
+    MemristorConv2dUnit unit(c, 17);
     check_gradient(unit, random_matrix(2, 40, rng), rng);
   }
 }
@@ -246,6 +315,13 @@ TEST_CASE("memristor_conv: shape errors name the key", "[units][memristor]") {
   bad["stride"] = 0;
   CHECK_THAT(error_of(bad), Contains("memristor_conv1d.stride"));
   bad = c1;
+  bad["pool"] = 4;
+  CHECK(make_unit(bad, 1)->output_dim() == 3 * 2);
+  bad["pool"] = 0;
+  CHECK_THAT(error_of(bad), Contains("memristor_conv1d.pool"));
+  bad["pool"] = 9;  // longer than the 8 conv positions
+  CHECK_THAT(error_of(bad), Contains("memristor_conv1d.pool"));
+  bad = c1;
   bad["faults"] = {{"adc_channels", {{{"channel", 3}}}}};
   CHECK_THAT(error_of(bad), Contains("memristor_conv1d.faults.adc_channels[0].channel"));
   const nlohmann::json c2 = {{"kind", "memristor_conv2d"}, {"in_channels", 1}, {"height", 6},  {"width", 5},
@@ -258,6 +334,9 @@ TEST_CASE("memristor_conv: shape errors name the key", "[units][memristor]") {
   bad = c2;
   bad["heigth"] = 6;
   CHECK_THAT(error_of(bad), Contains("unknown key 'heigth'"));
+  bad = c2;
+  bad["pool"] = 4;  // the conv output is 3 x 3
+  CHECK_THAT(error_of(bad), Contains("memristor_conv2d.pool"));
   bad = c2;
   bad["output_dim"] = 19;
   CHECK_THAT(error_of(bad), Contains("memristor_conv2d.output_dim"));
