@@ -6,8 +6,8 @@
 // An IdealLayer is Z = act(X W + b) for memristor_dense / digital_dense, and the same on im2col patches for
 // memristor_conv1d / memristor_conv2d (then max-pooled when the config's `pool` > 1), with the flat
 // parameter layout of units/memristor.hpp (so trained parameters deploy unchanged onto the device of the
-// same config). Optical units have no ideal model (their
-// physics is hidden): from_unit_config throws ConfigError for them.
+// same config). Optical units have no ideal model (their physics is hidden): from_unit_config throws
+// ConfigError for them.
 
 #include <cstdint>
 #include <memory>

@@ -171,7 +171,7 @@ void CrossbarGeometry::im2col(const Eigen::Ref<const Matrix>& input, Eigen::Ref<
 
 void CrossbarGeometry::max_pool(const Eigen::Ref<const Matrix>& full, Matrix& pooled) const {
   PIB_EXPECTS(full.cols() == conv_dim(), "max_pool: ", full.cols(), " columns, expected ", conv_dim());
-  const Eigen::Index n = full.rows(), ph_n = pooled_h(), pw_n = pooled_w(), ow_n = out_w();
+  const Eigen::Index n = full.rows(), ph_n = pooled_h(), pw_n = pooled_w(), oh_n = out_h(), ow_n = out_w();
   pooled.resize(n, output_dim());
   for (Eigen::Index s = 0; s < n; ++s)
     for (Eigen::Index c = 0; c < out_channels; ++c)
@@ -180,7 +180,7 @@ void CrossbarGeometry::max_pool(const Eigen::Ref<const Matrix>& full, Matrix& po
           double best = -std::numeric_limits<double>::infinity();
           for (Eigen::Index i = 0; i < pool_h; ++i)
             for (Eigen::Index j = 0; j < pool_w; ++j)
-              best = std::max(best, full(s, (c * out_h() + ph * pool_h + i) * ow_n + pw * pool_w + j));
+              best = std::max(best, full(s, (c * oh_n + ph * pool_h + i) * ow_n + pw * pool_w + j));
           pooled(s, (c * ph_n + ph) * pw_n + pw) = best;
         }
 }
@@ -189,7 +189,7 @@ void CrossbarGeometry::max_pool_backward(const Eigen::Ref<const Matrix>& full,
                                          const Eigen::Ref<const Matrix>& d_pooled, Matrix& d_full) const {
   PIB_EXPECTS(full.cols() == conv_dim() && d_pooled.cols() == output_dim() && d_pooled.rows() == full.rows(),
               "max_pool_backward shapes");
-  const Eigen::Index n = full.rows(), ph_n = pooled_h(), pw_n = pooled_w(), ow_n = out_w();
+  const Eigen::Index n = full.rows(), ph_n = pooled_h(), pw_n = pooled_w(), oh_n = out_h(), ow_n = out_w();
   d_full.setZero(n, conv_dim());
   for (Eigen::Index s = 0; s < n; ++s)
     for (Eigen::Index c = 0; c < out_channels; ++c)
@@ -198,7 +198,7 @@ void CrossbarGeometry::max_pool_backward(const Eigen::Ref<const Matrix>& full,
           Eigen::Index arg = -1;
           for (Eigen::Index i = 0; i < pool_h; ++i)
             for (Eigen::Index j = 0; j < pool_w; ++j) {
-              const Eigen::Index k = (c * out_h() + ph * pool_h + i) * ow_n + pw * pool_w + j;
+              const Eigen::Index k = (c * oh_n + ph * pool_h + i) * ow_n + pw * pool_w + j;
               if (arg < 0 || full(s, k) > full(s, arg)) arg = k;
             }
           d_full(s, arg) = d_pooled(s, (c * ph_n + ph) * pw_n + pw);
@@ -322,9 +322,9 @@ void MemristorConv2dConfig::validate(const std::string& path) const {
   require_config(
       kernel <= std::min(height, width) + 2 * padding, join(path, "kernel"), kernel,
       "<= min(height, width) + 2 padding = " + std::to_string(std::min(height, width) + 2 * padding));
-  require_config(pool >= 1 && pool <= std::min(geometry().out_h(), geometry().out_w()), join(path, "pool"), pool,
-                 "in [1, the smaller conv output side " +
-                     std::to_string(std::min(geometry().out_h(), geometry().out_w())) + "]");
+  const Eigen::Index side = std::min(geometry().out_h(), geometry().out_w());
+  require_config(pool >= 1 && pool <= side, join(path, "pool"), pool,
+                 "in [1, the smaller conv output side " + std::to_string(side) + "]");
   validate_init(init, path);
   device.validate(path);
   device.faults.validate(out_channels, join(path, "faults"));
@@ -664,8 +664,9 @@ void MemristorCrossbarUnit::measure(const Eigen::Ref<const Matrix>& input, Measu
   const bool dense = geometry_.is_dense();
   if (out.response.rows() != n || out.response.cols() != input_dim()) out.response.resize(n, input_dim());
   const bool pools = geometry_.pools();
-  Matrix& conv_out = pools ? out.pre_pool : out.output;  // before pooling
-  if (conv_out.rows() != n || conv_out.cols() != geometry_.conv_dim()) conv_out.resize(n, geometry_.conv_dim());
+  Matrix& unpooled = pools ? out.pre_pool : out.output;
+  const Eigen::Index unpooled_dim = geometry_.conv_dim();
+  if (unpooled.rows() != n || unpooled.cols() != unpooled_dim) unpooled.resize(n, unpooled_dim);
   if (!pools) out.pre_pool.resize(0, 0);
   out.version = st.version;
   const double sigma = device_.read_sigma_rel, code_m = code_max(device_.adc_bits);
@@ -691,7 +692,7 @@ void MemristorCrossbarUnit::measure(const Eigen::Ref<const Matrix>& input, Measu
     const auto volts = dense ? sc.volts.topRows(m) : sc.patches.topRows(m);
     if (sigma > 0.0 && !device_.read_noise_exact)
       sc.squares.topRows(m) = volts.array().square().cast<float>().matrix();
-    auto sum = dense ? conv_out.topRows(m) : sc.sum.topRows(m);
+    auto sum = dense ? unpooled.topRows(m) : sc.sum.topRows(m);
     auto current = sc.current.topRows(m);
     std::int64_t saturated = 0, conversions = 0;
     for (Eigen::Index t = 0; t < row_tiles_; ++t) {
@@ -748,16 +749,16 @@ void MemristorCrossbarUnit::measure(const Eigen::Ref<const Matrix>& input, Measu
     // Digital: scale to weight x input units, bias, activation.
     const double scale = st.weight_scale / (device_.g_max_uS - device_.g_min_uS) * cal->x_fs;
     if (dense) {
-      conv_out *= scale;
-      conv_out.rowwise() += st.bias;
+      unpooled *= scale;
+      unpooled.rowwise() += st.bias;
     } else {
       for (Eigen::Index s = 0; s < n; ++s)
         for (Eigen::Index co = 0; co < cols_; ++co)
           for (Eigen::Index p = 0; p < positions; ++p)
-            conv_out(s, co * positions + p) = sc.sum(s * positions + p, co) * scale + st.bias(co);
+            unpooled(s, co * positions + p) = sc.sum(s * positions + p, co) * scale + st.bias(co);
     }
   }
-  apply_activation(activation_, conv_out);
+  apply_activation(activation_, unpooled);
   if (pools) geometry_.max_pool(out.pre_pool, out.output);
   clock_.hold_measure(n);
 }

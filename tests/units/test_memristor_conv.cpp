@@ -182,7 +182,8 @@ TEST_CASE("memristor_conv2d: the crossbar equals a direct convolution in the ide
   }
 }
 
-TEST_CASE("memristor_conv: max pooling takes each window's maximum of the conv output", "[units][memristor]") {
+TEST_CASE("memristor_conv: max pooling takes each window's maximum of the conv output",
+          "[units][memristor]") {
   Rng rng(6);
   SECTION("conv1d, a trailing position dropped") {
     auto c = conv1d(2, 11, 3, 3, 1, 1, CrossbarDeviceConfig::ideal(40), Activation::relu);  // 11 positions
