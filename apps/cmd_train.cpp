@@ -48,19 +48,28 @@ void run_train(const TrainOptions& o) {
   if (o.seed) j["seed"] = *o.seed;
   const auto cfg = train::TrainConfig::from_json(j);
   const auto stem = std::filesystem::path(o.config).stem().string();
-  const auto dir = make_run_dir(o.out, stem, cfg.seed);
-  write_json_file(dir / "config.json", cfg.to_json());
-  std::ofstream metrics(dir / "metrics.jsonl", std::ios::trunc);
-  if (!metrics) raise<FileError>((dir / "metrics.jsonl").string(), ": cannot open for writing");
-  std::fprintf(stderr, "pib train: %s, %zu unit(s) on simulated devices, run directory %s\n", stem.c_str(),
-               cfg.units.size(), dir.string().c_str());
+  // The run directory is made at the first record, after the data are loaded and every unit config is
+  // checked against them, so a config error leaves no directory behind.
+  std::filesystem::path dir;
+  std::ofstream metrics;
+  const auto open_run_dir = [&] {
+    if (!dir.empty()) return;
+    dir = make_run_dir(o.out, stem, cfg.seed);
+    write_json_file(dir / "config.json", cfg.to_json());
+    metrics.open(dir / "metrics.jsonl", std::ios::trunc);
+    if (!metrics) raise<FileError>((dir / "metrics.jsonl").string(), ": cannot open for writing");
+    std::fprintf(stderr, "pib train: %s, %zu unit(s) on simulated devices, run directory %s\n", stem.c_str(),
+                 cfg.units.size(), dir.string().c_str());
+  };
   train::Callbacks cb;
-  cb.on_record = [&](const nlohmann::json& r) {
+  cb.on_record = [&](const nlohmann::json& r) {  // the trainer serialises its callbacks
+    open_run_dir();
     metrics << r.dump() << "\n";
     metrics.flush();
   };
   cb.on_progress = [](const train::Progress& p) { progress_line(format_progress(p)); };
   const auto result = train::run_training(cfg, cb);
+  open_run_dir();
   progress_line("pib train: done", true);
   auto summary = result.to_json();
   summary["config"] = o.config;
