@@ -54,14 +54,16 @@ Eigen::VectorXd IdealLayer::initial_parameters(Rng& rng) const {
   return units::init_dense_parameters(rows(), cols(), activation_, init_, rng);
 }
 
-void IdealLayer::forward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x, Matrix& z) const {
+void IdealLayer::forward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x, Matrix& z,
+                         Matrix* unpooled) const {
   PIB_EXPECTS(params.size() == parameter_count() && x.cols() == input_dim(), "IdealLayer::forward shapes");
   if (!geometry_.is_dense()) {
     if (!geometry_.pools()) {
       conv_forward(params, x, z);
       return;
     }
-    Matrix full;
+    Matrix local;
+    Matrix& full = unpooled != nullptr ? *unpooled : local;
     conv_forward(params, x, full);
     geometry_.max_pool(full, z);
     return;
@@ -89,7 +91,7 @@ void IdealLayer::conv_forward(const Eigen::VectorXd& params, const Eigen::Ref<co
 
 void IdealLayer::backward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x,
                           const Eigen::Ref<const Matrix>& z, const Eigen::Ref<const Matrix>& dL_dz,
-                          Eigen::Ref<Eigen::VectorXd> grad, Matrix* dL_dx) const {
+                          Eigen::Ref<Eigen::VectorXd> grad, Matrix* dL_dx, const Matrix* unpooled) const {
   PIB_EXPECTS(grad.size() == parameter_count() && z.rows() == x.rows() && dL_dz.rows() == x.rows(),
               "IdealLayer::backward shapes");
   if (geometry_.is_dense()) {
@@ -98,11 +100,12 @@ void IdealLayer::backward(const Eigen::VectorXd& params, const Eigen::Ref<const 
   }
   const Eigen::Index n = x.rows(), p = geometry_.positions();
   Matrix dpre_flat;
-  if (geometry_.pools()) {  // recompute the activation before pooling to route dL/dz to each maximum
-    Matrix full, d_full;
-    conv_forward(params, x, full);
-    geometry_.max_pool_backward(full, dL_dz, d_full);
-    units::activation_backward(activation_, full, d_full, dpre_flat);
+  if (geometry_.pools()) {  // dL/dz to each window's maximum, then through the activation
+    PIB_EXPECTS(unpooled != nullptr && unpooled->rows() == n && unpooled->cols() == geometry_.conv_dim(),
+                "IdealLayer::backward: a pooling layer needs forward's unpooled output");
+    Matrix d_full;
+    geometry_.max_pool_backward(*unpooled, dL_dz, d_full);
+    units::activation_backward(activation_, *unpooled, d_full, dpre_flat);
   } else {
     units::activation_backward(activation_, z, dL_dz, dpre_flat);
   }
@@ -164,13 +167,13 @@ void IdealUnit::measure(const Eigen::Ref<const Matrix>& input, units::Measuremen
     version = version_;
   }
   out.response = input;
-  layer_.forward(*p, input, out.output);
+  layer_.forward(*p, input, out.output, &out.pre_pool);
   out.version = version;
 }
 
 void IdealUnit::gradient(const units::Measurement& m, const Eigen::Ref<const Matrix>& dL_dZ,
                          Eigen::Ref<Eigen::VectorXd> grad) const {
-  layer_.backward(*snapshot(), m.response, m.output, dL_dZ, grad, nullptr);
+  layer_.backward(*snapshot(), m.response, m.output, dL_dZ, grad, nullptr, &m.pre_pool);
 }
 
 void IdealUnit::deploy(const Eigen::Ref<const Eigen::VectorXd>& parameters, Rng&) {

@@ -38,13 +38,15 @@ class IdealLayer {
 
   // Initial parameters as the unit kind initialises them (He / Glorot on rows() fan-in).
   Eigen::VectorXd initial_parameters(Rng& rng) const;
-  // z = act(layer(x)); z is resized.
-  void forward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x, Matrix& z) const;
+  // z = act(layer(x)), max-pooled when the layer pools; z is resized. When the layer pools and `unpooled`
+  // is not null, it receives the output before pooling (n x conv_dim), which backward needs.
+  void forward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x, Matrix& z,
+               Matrix* unpooled = nullptr) const;
   // Given x, the output z of forward and dL/dz: the parameter gradient (parameter_count values) and, if
-  // dL_dx is not null, dL/dx (resized to x's shape).
+  // dL_dx is not null, dL/dx (resized to x's shape). A pooling layer also needs forward's `unpooled`.
   void backward(const Eigen::VectorXd& params, const Eigen::Ref<const Matrix>& x,
                 const Eigen::Ref<const Matrix>& z, const Eigen::Ref<const Matrix>& dL_dz,
-                Eigen::Ref<Eigen::VectorXd> grad, Matrix* dL_dx) const;
+                Eigen::Ref<Eigen::VectorXd> grad, Matrix* dL_dx, const Matrix* unpooled = nullptr) const;
 
  private:
   // The conv layer's activated output before pooling (n x conv_dim).

@@ -542,12 +542,12 @@ class Experiment {
     std::vector<Eigen::RowVectorXd> means(L);
 
     // Forward through the ideal network with fixed centring; acts[l] = unit l's centred input.
-    std::vector<Matrix> acts(L + 1), zs(L);
+    std::vector<Matrix> acts(L + 1), zs(L), unpooled(L);  // unpooled: outputs before pooling
     auto forward = [&](const Matrix& x) {
       acts[0] = x;
       for (std::size_t l = 0; l < L; ++l) {
         acts[l].rowwise() -= means[l];
-        layers[l].forward(params[l], acts[l], zs[l]);
+        layers[l].forward(params[l], acts[l], zs[l], &unpooled[l]);
         acts[l + 1] = zs[l];
       }
     };
@@ -609,7 +609,7 @@ class Experiment {
         head_adam.step(head, hg);
         for (std::size_t l = L; l-- > 0;) {
           grad.resize(layers[l].parameter_count());
-          layers[l].backward(params[l], acts[l], zs[l], dz, grad, l > 0 ? &dx : nullptr);
+          layers[l].backward(params[l], acts[l], zs[l], dz, grad, l > 0 ? &dx : nullptr, &unpooled[l]);
           adams[l].step(params[l], grad);
           if (l > 0) dz = dx;  // centring is a constant shift: dL/dz_{l-1} = dL/dacts[l]
         }

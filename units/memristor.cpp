@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <numeric>
 #include <utility>
 
@@ -169,40 +168,43 @@ void CrossbarGeometry::im2col(const Eigen::Ref<const Matrix>& input, Eigen::Ref<
       }
 }
 
-void CrossbarGeometry::max_pool(const Eigen::Ref<const Matrix>& full, Matrix& pooled) const {
-  PIB_EXPECTS(full.cols() == conv_dim(), "max_pool: ", full.cols(), " columns, expected ", conv_dim());
-  const Eigen::Index n = full.rows(), ph_n = pooled_h(), pw_n = pooled_w(), oh_n = out_h(), ow_n = out_w();
-  pooled.resize(n, output_dim());
-  for (Eigen::Index s = 0; s < n; ++s)
-    for (Eigen::Index c = 0; c < out_channels; ++c)
+namespace {
+
+// Calls visit(s, q, k) for every sample s and pooling window q (column of the pooled output), with k the
+// column of the window's first maximum in `full` (n x conv_dim, [co][oh][ow]).
+template <typename Visit>
+void for_each_window_max(const CrossbarGeometry& g, const Eigen::Ref<const Matrix>& full, Visit&& visit) {
+  const Eigen::Index ph_n = g.pooled_h(), pw_n = g.pooled_w(), oh_n = g.out_h(), ow_n = g.out_w();
+  for (Eigen::Index s = 0; s < full.rows(); ++s)
+    for (Eigen::Index c = 0; c < g.out_channels; ++c)
       for (Eigen::Index ph = 0; ph < ph_n; ++ph)
         for (Eigen::Index pw = 0; pw < pw_n; ++pw) {
-          double best = -std::numeric_limits<double>::infinity();
-          for (Eigen::Index i = 0; i < pool_h; ++i)
-            for (Eigen::Index j = 0; j < pool_w; ++j)
-              best = std::max(best, full(s, (c * oh_n + ph * pool_h + i) * ow_n + pw * pool_w + j));
-          pooled(s, (c * ph_n + ph) * pw_n + pw) = best;
+          Eigen::Index arg = -1;
+          for (Eigen::Index i = 0; i < g.pool_h; ++i)
+            for (Eigen::Index j = 0; j < g.pool_w; ++j) {
+              const Eigen::Index k = (c * oh_n + ph * g.pool_h + i) * ow_n + pw * g.pool_w + j;
+              if (arg < 0 || full(s, k) > full(s, arg)) arg = k;
+            }
+          visit(s, (c * ph_n + ph) * pw_n + pw, arg);
         }
+}
+
+}  // namespace
+
+void CrossbarGeometry::max_pool(const Eigen::Ref<const Matrix>& full, Matrix& pooled) const {
+  PIB_EXPECTS(full.cols() == conv_dim(), "max_pool: ", full.cols(), " columns, expected ", conv_dim());
+  pooled.resize(full.rows(), output_dim());
+  for_each_window_max(*this, full,
+                      [&](Eigen::Index s, Eigen::Index q, Eigen::Index k) { pooled(s, q) = full(s, k); });
 }
 
 void CrossbarGeometry::max_pool_backward(const Eigen::Ref<const Matrix>& full,
                                          const Eigen::Ref<const Matrix>& d_pooled, Matrix& d_full) const {
   PIB_EXPECTS(full.cols() == conv_dim() && d_pooled.cols() == output_dim() && d_pooled.rows() == full.rows(),
               "max_pool_backward shapes");
-  const Eigen::Index n = full.rows(), ph_n = pooled_h(), pw_n = pooled_w(), oh_n = out_h(), ow_n = out_w();
-  d_full.setZero(n, conv_dim());
-  for (Eigen::Index s = 0; s < n; ++s)
-    for (Eigen::Index c = 0; c < out_channels; ++c)
-      for (Eigen::Index ph = 0; ph < ph_n; ++ph)
-        for (Eigen::Index pw = 0; pw < pw_n; ++pw) {
-          Eigen::Index arg = -1;
-          for (Eigen::Index i = 0; i < pool_h; ++i)
-            for (Eigen::Index j = 0; j < pool_w; ++j) {
-              const Eigen::Index k = (c * oh_n + ph * pool_h + i) * ow_n + pw * pool_w + j;
-              if (arg < 0 || full(s, k) > full(s, arg)) arg = k;
-            }
-          d_full(s, arg) = d_pooled(s, (c * ph_n + ph) * pw_n + pw);
-        }
+  d_full.setZero(full.rows(), conv_dim());
+  for_each_window_max(*this, full,
+                      [&](Eigen::Index s, Eigen::Index q, Eigen::Index k) { d_full(s, k) = d_pooled(s, q); });
 }
 
 // ---- Kind configs

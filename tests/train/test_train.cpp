@@ -116,13 +116,13 @@ TEST_CASE("ideal conv layer: gradients match finite differences", "[train][ideal
   Rng rng(4);
   const Eigen::VectorXd p = layer.initial_parameters(rng);
   const Matrix x = Matrix::Random(2, layer.input_dim());
-  Matrix z;
-  layer.forward(p, x, z);
+  Matrix z, unpooled;
+  layer.forward(p, x, z, &unpooled);
   REQUIRE(z.cols() == 3 * 4 / pool);
   const Matrix w = Matrix::Random(z.rows(), z.cols());  // L = <w, z>
   Eigen::VectorXd grad(layer.parameter_count());
   Matrix dx;
-  layer.backward(p, x, z, w, grad, &dx);
+  layer.backward(p, x, z, w, grad, &dx, &unpooled);
   auto loss = [&](const Eigen::VectorXd& pp, const Matrix& xx) {
     Matrix zz;
     layer.forward(pp, xx, zz);

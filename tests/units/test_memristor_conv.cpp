@@ -106,6 +106,15 @@ MemristorConv2dConfig conv2d(Eigen::Index c_in, Eigen::Index h, Eigen::Index w, 
   return c;
 }
 
+// Deploys random parameters on `unit` and measures a random batch of `n` samples into `m`; returns the
+// parameters.
+Vector measure_random(Unit& unit, Eigen::Index n, Measurement& m, Rng& rng) {
+  const Vector p = random_parameters(unit.parameter_count(), rng);
+  unit.deploy(p, rng);
+  unit.measure(random_matrix(n, unit.input_dim(), rng), m, rng);
+  return p;
+}
+
 // Central finite differences of L = sum(R . Z) through deploy + measure, against unit.gradient.
 void check_gradient(Unit& unit, const Matrix& x, Rng& rng) {
   const Vector p = random_parameters(unit.parameter_count(), rng);
@@ -190,11 +199,8 @@ TEST_CASE("memristor_conv: max pooling takes each window's maximum of the conv o
     c.pool = 2;
     MemristorConv1dUnit unit(c, 7);
     REQUIRE(unit.output_dim() == 3 * 5);
-    const Vector p = random_parameters(unit.parameter_count(), rng);
-    unit.deploy(p, rng);
-    const Matrix x = random_matrix(4, 22, rng);
     Measurement m;
-    unit.measure(x, m, rng);
+    const Vector p = measure_random(unit, 4, m, rng);
     const Matrix z = direct_conv(m.response, p, 2, 1, 11, 3, 1, 3, 1, 1, 0, 1, Activation::relu);
     CHECK((m.pre_pool - z).cwiseAbs().maxCoeff() < 1e-9);
     CHECK((m.output - direct_max_pool(z, 3, 1, 11, 1, 2)).cwiseAbs().maxCoeff() < 1e-9);
@@ -204,18 +210,15 @@ TEST_CASE("memristor_conv: max pooling takes each window's maximum of the conv o
     c.pool = 2;
     MemristorConv2dUnit unit(c, 9);
     REQUIRE(unit.output_dim() == 2 * 3 * 3);
-    const Vector p = random_parameters(unit.parameter_count(), rng);
-    unit.deploy(p, rng);
-    const Matrix x = random_matrix(3, 42, rng);
     Measurement m;
-    unit.measure(x, m, rng);
+    const Vector p = measure_random(unit, 3, m, rng);
     const Matrix z = direct_conv(m.response, p, 1, 6, 7, 2, 3, 3, 1, 1, 1, 1, Activation::none);
     CHECK((m.output - direct_max_pool(z, 2, 6, 7, 2, 2)).cwiseAbs().maxCoeff() < 1e-9);
   }
   SECTION("an unpooled unit leaves pre_pool empty") {
     MemristorConv1dUnit unit(conv1d(1, 8, 2, 3, 1, 1, CrossbarDeviceConfig::ideal(40)), 3);
     Measurement m;
-    unit.measure(random_matrix(2, 8, rng), m, rng);
+    measure_random(unit, 2, m, rng);
     CHECK(m.pre_pool.size() == 0);
   }
 }
