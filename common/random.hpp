@@ -5,6 +5,11 @@
 // value type that can be copied, compared, saved and restored (checkpoints store `state()`). It satisfies
 // std::uniform_random_bit_generator, but prefer the member helpers below: std::*_distribution results differ
 // between standard libraries, these are the same everywhere.
+//
+// Streams are derived, never added: every random stream of a run comes from `derive_seed(seed, stream,
+// index)` (or `Rng::derive`), a SplitMix64 hash chain over the three, so the stream of one purpose can never
+// coincide with another's (unit 0's programming noise is not episode 1's reset, seed 1's unit 0 is not seed
+// 0's unit 1000). Nothing in pib adds to or multiplies a seed; a new purpose is a new Stream enumerator.
 
 #include <array>
 #include <cmath>
@@ -13,19 +18,70 @@
 
 namespace pib {
 
+// What a random stream is for. The numeric values are part of the results (they feed the hash): append new
+// enumerators at the end, never reorder.
+enum class Stream : std::uint64_t {
+  // Units: what a unit's seed fixes.
+  unit = 1,           // a unit's own seed within a network (index: the unit's position)
+  unit_physics,       // transmission matrix, chip defects
+  unit_init,          // initial trainable parameters
+  unit_drift,         // optical medium drift
+  head,               // a local head's initial parameters (index: the unit's position)
+  // Devices at run time.
+  deploy,             // programming noise of a unit's online device (index: unit)
+  target_deploy,      // programming noise of a unit's target device (index: unit)
+  measure,            // read / camera noise of measurements (index: which measurement stream)
+  calibration,        // calibration passes
+  fault,              // random fault choices (index: the fault's position)
+  // RL.
+  episode,            // an episode's environment reset seed (index: episode number)
+  calibration_episode,  // reset seed of the calibration episodes
+  actor,              // exploration and acting noise
+  replay,             // replay sampling
+  evaluation,         // greedy evaluation's measurement noise
+  evaluation_episode,   // a greedy evaluation episode's reset seed (index: episode number)
+  // Supervised and self-supervised training.
+  split,              // data splits and subsets
+  shuffle,            // minibatch order
+  augment,            // augmentations
+  probe,              // probes and readouts
+  backprop,           // the backprop baseline
+  device,             // devices built for a baseline or a comparison (index: unit)
+  policy,             // a random policy (pib env random)
+};
+
+// A SplitMix64 finaliser (Steele, Lea & Flood 2014; the constants of Vigna's splitmix64.c).
+constexpr std::uint64_t splitmix64(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// The seed of stream `stream`, number `index`, of a run seeded `seed`: a hash chain in the style of
+// numpy's SeedSequence, so distinct (seed, stream, index) triples give unrelated seeds.
+constexpr std::uint64_t derive_seed(std::uint64_t seed, Stream stream, std::uint64_t index = 0) {
+  std::uint64_t h = splitmix64(seed ^ 0x6A09E667F3BCC908ULL);
+  h = splitmix64(h ^ splitmix64(static_cast<std::uint64_t>(stream) + 0xBB67AE8584CAA73BULL));
+  h = splitmix64(h ^ splitmix64(index + 0x3C6EF372FE94F82BULL));
+  return h;
+}
+
 class Rng {
  public:
   using result_type = std::uint64_t;
 
   explicit Rng(std::uint64_t seed = 0) { reseed(seed); }
 
+  // The generator of stream `stream`, number `index`, of a run seeded `seed` (see derive_seed).
+  static Rng derive(std::uint64_t seed, Stream stream, std::uint64_t index = 0) {
+    return Rng(derive_seed(seed, stream, index));
+  }
+
   void reseed(std::uint64_t seed) {
-    for (auto& word : s_) {  // splitmix64
+    for (auto& word : s_) {  // consecutive splitmix64 outputs
+      word = splitmix64(seed);
       seed += 0x9E3779B97F4A7C15ULL;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-      word = z ^ (z >> 31);
     }
     has_spare_ = false;
   }
