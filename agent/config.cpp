@@ -29,6 +29,14 @@ nlohmann::json RlConfig::default_units() {
   return nlohmann::json::array({first, unit});
 }
 
+AdamConfig RlConfig::default_optimizer() {
+  AdamConfig o;
+  o.lr = 1.5e-3;
+  o.lr_final = 1e-5;
+  o.grad_clip_norm = 10.0;
+  return o;
+}
+
 RlConfig RlConfig::from_json(const nlohmann::json& j) {
   RlConfig c;
   ConfigReader r(j, "");
@@ -57,60 +65,34 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
   r.get("update_every", c.update_every);
   r.get("batch_size", c.batch_size);
   r.get("buffer_size", c.buffer_size);
-  r.get("lr", c.lr);
-  r.get("lr_final", c.lr_final);
+  for (const char* key : {"lr", "lr_final", "grad_clip_norm"})
+    r.moved(key, std::string("optimizer.") + key);
+  r.moved("adam_beta1", "optimizer.beta1");
+  r.moved("adam_beta2", "optimizer.beta2");
+  r.moved("adam_eps", "optimizer.eps");
+  c.optimizer = AdamConfig::from_json(r.child("optimizer"), "optimizer", c.optimizer);
   r.get("lr_decay_steps", c.lr_decay_steps);
-  r.get("adam_beta1", c.adam_beta1);
-  r.get("adam_beta2", c.adam_beta2);
-  r.get("adam_eps", c.adam_eps);
-  r.get("grad_clip_norm", c.grad_clip_norm);
   r.get("epsilon_start", c.epsilon_start);
   r.get("epsilon_final", c.epsilon_final);
   r.get("epsilon_decay_steps", c.epsilon_decay_steps);
   r.get("obs_scale", c.obs_scale);
   if (const auto& p = r.child("pib"); !p.is_null()) {
     ConfigReader pr(p, "pib");
+    bottleneck::read_pib_term(pr, c.pib);
     pr.get("enabled", c.pib.enabled);
-    pr.get("alpha", c.pib.alpha);
-    pr.get("beta", c.pib.beta);
     pr.get("y", c.pib.y);
     pr.get("sigma_y", c.pib.sigma_y);
-    pr.get("sigma_x", c.pib.sigma_x);
-    pr.get("z_width", c.pib.z_width);
-    pr.get("z_width_value", c.pib.z_width_value);
-    pr.get("z_width_k", c.pib.z_width_k);
-    pr.get("z_kernel", c.pib.z_kernel);
     pr.finish();
   }
   if (const auto& u = r.child("units"); !u.is_null()) c.units = u;
   r.get("time_scale", c.time_scale);
-  if (const auto& f = r.child("faults"); !f.is_null()) {
-    require_config(f.is_array(), "faults", f.dump(), "an array of {at_step, unit, inject}");
-    for (std::size_t k = 0; k < f.size(); ++k) {
-      const std::string path = "faults[" + std::to_string(k) + "]";
-      ConfigReader fr(f[k], path);
-      FaultEvent e;
-      fr.get("at_step", e.at_step);
-      fr.get("unit", e.unit);
-      e.inject = fr.child("inject");
-      fr.finish();
-      require_config(fr.has("at_step") && fr.has("unit") && e.inject.is_object(), path, f[k].dump(),
-                     "{\"at_step\": N, \"unit\": l, \"inject\": {...}}");
-      c.faults.push_back(std::move(e));
-    }
-  }
+  c.faults = units::read_fault_events(r.child("faults"), "faults", c.units.is_array() ? c.units.size() : 0, true);
   r.finish();
   c.validate();
   return c;
 }
 
 nlohmann::json RlConfig::to_json() const {
-  auto faults_json = [this] {
-    auto out = nlohmann::json::array();
-    for (const auto& f : faults)
-      out.push_back({{"at_step", f.at_step}, {"unit", f.unit}, {"inject", f.inject}});
-    return out;
-  };
   return {
       {"env", env},
       {"seed", seed},
@@ -131,32 +113,25 @@ nlohmann::json RlConfig::to_json() const {
       {"update_every", update_every},
       {"batch_size", batch_size},
       {"buffer_size", buffer_size},
-      {"lr", lr},
-      {"lr_final", lr_final},
+      {"optimizer", optimizer.to_json()},
       {"lr_decay_steps", lr_decay_steps},
-      {"adam_beta1", adam_beta1},
-      {"adam_beta2", adam_beta2},
-      {"adam_eps", adam_eps},
-      {"grad_clip_norm", grad_clip_norm},
       {"epsilon_start", epsilon_start},
       {"epsilon_final", epsilon_final},
       {"epsilon_decay_steps", epsilon_decay_steps},
       {"obs_scale", obs_scale},
-      {"pib",
-       {{"enabled", pib.enabled},
-        {"alpha", pib.alpha},
-        {"beta", pib.beta},
-        {"y", pib.y},
-        {"sigma_y", pib.sigma_y},
-        {"sigma_x", pib.sigma_x},
-        {"z_width", pib.z_width},
-        {"z_width_value", pib.z_width_value},
-        {"z_width_k", pib.z_width_k},
-        {"z_kernel", pib.z_kernel}}},
+      {"pib", pib_json()},
       {"units", units},
       {"time_scale", time_scale},
-      {"faults", faults_json()},
+      {"faults", units::to_json(faults, true)},
   };
+}
+
+nlohmann::json RlConfig::pib_json() const {
+  auto j = bottleneck::to_json(pib);
+  j["enabled"] = pib.enabled;
+  j["y"] = pib.y;
+  j["sigma_y"] = pib.sigma_y;
+  return j;
 }
 
 void RlConfig::validate() const {
@@ -178,42 +153,19 @@ void RlConfig::validate() const {
   require_config(update_every >= 1, "update_every", update_every, ">= 1");
   require_config(batch_size >= 2, "batch_size", batch_size, ">= 2");
   require_config(buffer_size >= batch_size, "buffer_size", buffer_size, ">= batch_size");
-  require_config(lr > 0.0, "lr", lr, "> 0");
-  require_config(lr_final > 0.0 && lr_final <= lr, "lr_final", lr_final, "in (0, lr]");
+  optimizer.validate("optimizer");
   require_config(lr_decay_steps >= 0, "lr_decay_steps", lr_decay_steps, ">= 0");
-  require_config(adam_beta1 >= 0.0 && adam_beta1 < 1.0, "adam_beta1", adam_beta1, "in [0, 1)");
-  require_config(adam_beta2 >= 0.0 && adam_beta2 < 1.0, "adam_beta2", adam_beta2, "in [0, 1)");
-  require_config(adam_eps > 0.0, "adam_eps", adam_eps, "> 0");
   require_config(epsilon_start >= 0.0 && epsilon_start <= 1.0, "epsilon_start", epsilon_start, "in [0, 1]");
   require_config(epsilon_final >= 0.0 && epsilon_final <= 1.0, "epsilon_final", epsilon_final, "in [0, 1]");
   require_config(epsilon_decay_steps >= 0, "epsilon_decay_steps", epsilon_decay_steps, ">= 0");
   for (std::size_t i = 0; i < obs_scale.size(); ++i)
     require_config(obs_scale[i] > 0.0 && std::isfinite(obs_scale[i]), "obs_scale." + std::to_string(i),
                    obs_scale[i], "a finite value > 0");
-  require_config(pib.alpha > 0.0, "pib.alpha", pib.alpha, "> 0");
-  require_config(pib.beta >= 0.0, "pib.beta", pib.beta, ">= 0");
   require_config(pib.y == "td_target" || pib.y == "action" || pib.y == "action_target", "pib.y", pib.y,
                  "td_target, action or action_target");
-  require_config(
-      pib.z_width == "knn" || pib.z_width == "median" || pib.z_width == "silverman" || pib.z_width == "fixed",
-      "pib.z_width", pib.z_width, "knn, median, silverman or fixed");
-  require_config(pib.z_width_value > 0.0, "pib.z_width_value", pib.z_width_value, "> 0");
-  require_config(pib.z_width_k >= 1, "pib.z_width_k", pib.z_width_k, ">= 1");
-  require_config(pib.z_kernel == "gaussian" || pib.z_kernel == "linear", "pib.z_kernel", pib.z_kernel,
-                 "gaussian or linear");
   require_config(units.is_array() && !units.empty(), "units", units.dump(),
                  "a non-empty array of unit configs");
   require_config(time_scale >= 0.0, "time_scale", time_scale, ">= 0 (0: keep each unit's own)");
-  for (std::size_t k = 0; k < faults.size(); ++k) {
-    const std::string path = "faults[" + std::to_string(k) + "]";
-    require_config(faults[k].at_step >= 0, path + ".at_step", faults[k].at_step, ">= 0");
-    require_config(faults[k].unit >= 0 && static_cast<std::size_t>(faults[k].unit) < units.size(),
-                   path + ".unit", faults[k].unit,
-                   "a unit index in [0, " + std::to_string(units.size()) + ")");
-    if (k > 0)
-      require_config(faults[k].at_step >= faults[k - 1].at_step, path + ".at_step", faults[k].at_step,
-                     ">= the previous fault's at_step");
-  }
 }
 
 }  // namespace pib::agent

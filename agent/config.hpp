@@ -18,32 +18,31 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bottleneck/settings.hpp"
+#include "common/adam.hpp"
+#include "units/fault.hpp"
+
 namespace pib::agent {
 
 enum class Schedule { sync, async };
 enum class TdLoss { squared, huber };
 
-struct PibTermConfig {
+// The "pib" object: the shared keys (alpha, beta, z_width, z_kernel, x_width; bottleneck/settings.hpp) and
+// the agent's own. x_width fixes sigma of the scaled states once, from the calibration states.
+struct PibTermConfig : bottleneck::PibTerm {
   bool enabled = true;          // false: local TD alone
-  double alpha = 2.0;           // Renyi order (2: the closed-form fast path)
-  double beta = 0.1;            // weight of I(X; Z)
   std::string y = "td_target";  // what Y is: td_target | action | action_target
   double sigma_y = 0.0;         // Gaussian width on the TD targets; <= 0: their batch std
-  double sigma_x = 0.0;         // width on the scaled states; <= 0: fixed once from the calibration states
-  std::string z_width = "knn";  // kernel-width rule for Z: knn | median | silverman | fixed
-  double z_width_value = 1.0;   // sigma for z_width = fixed
-  int z_width_k = 10;           // k for z_width = knn
-  std::string z_kernel = "gaussian";  // kernel of Z: gaussian | linear (of the batch-centred Z)
+  PibTermConfig() {
+    alpha = 2.0;  // the closed-form fast path
+    beta = 0.1;
+  }
 };
 
 // A fault injected into a unit's devices (online and target: the same chip) once the run reaches `at_step`
 // environment steps, e.g. {"at_step": 60000, "unit": 0, "inject": {"adc_channels": [{"channel": 3,
-// "mode": "noise"}]}}. `inject` is the unit kind's fault JSON (units/fault.hpp).
-struct FaultEvent {
-  std::int64_t at_step = 0;
-  int unit = 0;
-  nlohmann::json inject;
-};
+// "mode": "noise"}]}} (units/fault.hpp).
+using FaultEvent = units::FaultEvent;
 
 struct RlConfig {
   std::string env = "CartPole-v1";
@@ -72,23 +71,19 @@ struct RlConfig {
   int batch_size = 64;
   std::int64_t buffer_size = 50000;
 
-  // Optimisation.
-  double lr = 1.5e-3;
-  double lr_final = 1e-5;
+  // Optimisation: Adam per unit over its layer and its head; lr decays linearly to optimizer.lr_final over
+  // lr_decay_steps environment steps; optimizer.grad_clip_norm clips each unit's gradient (layer and head).
+  AdamConfig optimizer = default_optimizer();
   std::int64_t lr_decay_steps = 200000;  // environment steps
-  double adam_beta1 = 0.9;
-  double adam_beta2 = 0.999;
-  double adam_eps = 1e-8;
-  double grad_clip_norm = 10.0;  // per unit (its layer and its head); <= 0: off
 
   // Exploration.
   double epsilon_start = 1.0;
   double epsilon_final = 0.01;
   std::int64_t epsilon_decay_steps = 20000;
 
-  // Observation scaling before the first unit: x / obs_scale (empty: from the observation space's finite
-  // bounds, x / max(|low|, |high|); an infinite bound needs an explicit scale).
-  std::vector<double> obs_scale = {2.4, 3.0, 0.21, 3.0};
+  // Observation scaling before the first unit: x / obs_scale, one value per observation (absent: from the
+  // observation space's finite bounds, x / max(|low|, |high|); an infinite bound needs an explicit scale).
+  std::vector<double> obs_scale;
 
   PibTermConfig pib;
 
@@ -101,9 +96,13 @@ struct RlConfig {
   std::vector<FaultEvent> faults;
 
   static nlohmann::json default_units();
+  static AdamConfig default_optimizer();
   static RlConfig from_json(const nlohmann::json& j);
   nlohmann::json to_json() const;
   void validate() const;
+
+ private:
+  nlohmann::json pib_json() const;
 };
 
 }  // namespace pib::agent

@@ -33,17 +33,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-bottleneck::KernelWidth z_width(const PibTermConfig& c) {
-  bottleneck::KernelWidth w;
-  if (c.z_width == "knn") w.rule = bottleneck::WidthRule::knn;
-  if (c.z_width == "median") w.rule = bottleneck::WidthRule::median;
-  if (c.z_width == "silverman") w.rule = bottleneck::WidthRule::silverman;
-  if (c.z_width == "fixed") w.rule = bottleneck::WidthRule::fixed;
-  w.value = c.z_width_value;
-  w.k = c.z_width_k;
-  return w;
-}
-
 bottleneck::RlTarget rl_target(const std::string& y) {
   if (y == "action") return bottleneck::RlTarget::action;
   if (y == "action_target") return bottleneck::RlTarget::action_target;
@@ -199,7 +188,10 @@ struct Trainer::Impl {
   double epsilon(std::int64_t t) const {
     return linear_schedule(cfg.epsilon_start, cfg.epsilon_final, cfg.epsilon_decay_steps, t);
   }
-  double lr(std::int64_t t) const { return linear_schedule(cfg.lr, cfg.lr_final, cfg.lr_decay_steps, t); }
+  double lr(std::int64_t t) const {
+    const auto& o = cfg.optimizer;
+    return o.lr_final > 0.0 ? linear_schedule(o.lr, o.lr_final, cfg.lr_decay_steps, t) : o.lr;
+  }
 
   // Learner.
   std::int64_t updates_due(std::int64_t known_steps) const;
@@ -241,7 +233,8 @@ void Trainer::Impl::build() {
   const auto dim = env->observation_dim();
   obs_scale = cfg.obs_scale;
   if (!obs_scale.empty() && obs_scale.size() != dim)
-    obs_scale.clear();  // the default scale is CartPole's; other environments scale from their bounds
+    raise<ConfigError>("obs_scale: ", obs_scale.size(), " values, but ", cfg.env, " has ", dim,
+                       " observations: give ", dim, " values, or leave obs_scale out to scale by the bounds");
   if (obs_scale.empty()) {
     for (std::size_t i = 0; i < dim; ++i) {
       const double bound = std::max(std::abs(double(space.low[i])), std::abs(double(space.high[i])));
@@ -297,13 +290,9 @@ void Trainer::Impl::calibrate() {
   Matrix x;
   scale(raw, x);
   net->calibrate(x, rng);
-  if (cfg.pib.sigma_x > 0.0) {
-    sigma_x = cfg.pib.sigma_x;
-  } else {  // the default kernel-width rule on a batch-sized sample, fixed for the run
-    bottleneck::KernelWidth w;
-    sigma_x = w.select(x.topRows(std::min<Eigen::Index>(n, cfg.batch_size)));
-    if (!(sigma_x > 0.0) || !std::isfinite(sigma_x)) sigma_x = 1.0;
-  }
+  // pib.x_width on a batch-sized sample, fixed for the run.
+  sigma_x = cfg.pib.x_width.select(x.topRows(std::min<Eigen::Index>(n, cfg.batch_size)));
+  if (!(sigma_x > 0.0) || !std::isfinite(sigma_x)) sigma_x = 1.0;
 }
 
 void Trainer::Impl::scale(const Eigen::Ref<const Matrix>& raw, Matrix& out) const {
@@ -507,13 +496,8 @@ void Trainer::Impl::update_unit(std::size_t l, double lr_now) {
   u.grad_pib.setZero(unit.parameter_count());
   if (cfg.pib.enabled) {
     const auto& targets = *pib_targets;
-    bottleneck::PibConfig pc;
-    pc.alpha = cfg.pib.alpha;
-    pc.beta = cfg.pib.beta;
-    pc.z_width = z_width(cfg.pib);
-    pc.z_kernel = bottleneck::parse_kernel(cfg.pib.z_kernel);
     u.dz_pib.resize(n, m.output.cols());
-    const auto terms = bottleneck::pib_loss(targets, m.output, pc, u.ws, u.dz_pib);
+    const auto terms = bottleneck::pib_loss(targets, m.output, cfg.pib, u.ws, u.dz_pib);
     unit.gradient(m, u.dz_pib, u.grad_pib);
     u.pib_loss += terms.loss;
     u.i_xz += terms.i_xz;
@@ -526,12 +510,11 @@ void Trainer::Impl::update_unit(std::size_t l, double lr_now) {
   u.all_grad.resize(P + H);
   u.all_grad.head(P) = u.grad_td + u.grad_pib;
   u.all_grad.tail(H) = u.head_grad;
-  const double norm = u.all_grad.norm();
-  if (cfg.grad_clip_norm > 0.0 && norm > cfg.grad_clip_norm) u.all_grad *= cfg.grad_clip_norm / norm;
+  cfg.optimizer.clip(u.all_grad);
   u.all_params.resize(P + H);
   u.all_params.head(P) = u.params;
   u.all_params.tail(H) = head.parameters();
-  u.adam.step(u.all_params, u.all_grad, lr_now, cfg.adam_beta1, cfg.adam_beta2, cfg.adam_eps);
+  u.adam.step(u.all_params, u.all_grad, lr_now, cfg.optimizer);
   u.params = u.all_params.head(P);
   head.set_parameters(u.all_params.tail(H));
 

@@ -54,6 +54,12 @@ class ConfigReader {
     return has(key) ? object_.at(key) : null_json;
   }
 
+  // A key that an older schema had: present, it is a ConfigError naming where the setting lives now.
+  void moved(const std::string& old_key, const std::string& new_path) {
+    known_.insert(old_key);
+    if (has(old_key)) raise<ConfigError>(key_path(old_key), ": this key is now ", new_path);
+  }
+
   // Throws ConfigError if the object holds a key that no get/child call asked for.
   void finish() const {
     if (!object_.is_object()) return;

@@ -9,41 +9,28 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bottleneck/kernel.hpp"
+#include "bottleneck/settings.hpp"
 #include "data/catalog.hpp"
 #include "train/optimizer.hpp"
 #include "train/readout.hpp"
+#include "units/fault.hpp"
 
 namespace pib::train {
 
 enum class Task { supervised, self_supervised };
 enum class Schedule { cascade, parallel };
 
-// PIB settings shared by every unit. alpha 2 is the closed-form fast path; 1.01 the reference default.
-struct PibSettings {
-  double alpha = 1.01;
-  double beta = 0.01;
-  bottleneck::KernelWidth z_width;  // sigma of Z per batch
-  bottleneck::Kernel z_kernel = bottleneck::Kernel::gaussian;  // gaussian | linear (of the centred Z)
-  bottleneck::KernelWidth x_width;  // sigma of X: this rule averaged over up to 10 training batches, once
-};
+// PIB settings shared by every unit (the "pib" object every config shares, bottleneck/settings.hpp). alpha 2
+// is the closed-form fast path; 1.01 the reference default. x_width: this rule averaged over up to 10
+// training batches, once.
+using PibSettings = bottleneck::PibTerm;
 
 // The end-to-end backprop-in-silico baseline (supervised only).
 struct BackpropSettings {
   bool enabled = false;
   int epochs = 20;
   int batch_size = 128;
-  AdamConfig optimizer{1e-3};
-};
-
-// Breaks ADC channels of a crossbar unit after training (supervised only).
-struct FaultSettings {
-  bool enabled = false;
-  int unit = 0;                   // index of the crossbar unit to break
-  std::vector<int> adc_channels;  // explicit channels, or
-  double channel_fraction = 0.0;  // this fraction of the unit's channels, chosen at random (seeded)
-  std::string mode = "noise";     // "zero" | "full_scale" | "noise"
-  int recovery_epochs = 5;        // PIB epochs per later unit during recovery
+  AdamConfig optimizer;
 };
 
 // Unit selection on a held-out part of the training split (supervised cascade). The held-out samples are
@@ -78,9 +65,8 @@ struct TrainConfig {
 
   // PIB epochs of unit l.
   int epochs_of(std::size_t l) const { return l < unit_epochs.size() ? unit_epochs[l] : epochs_per_unit; }
-  double lr_final_fraction = 1.0;  // lr decays linearly to lr x this over each unit's training
-  AdamConfig optimizer{1e-3};
-  PibSettings pib;
+  AdamConfig optimizer;  // lr decays linearly to optimizer.lr_final over each unit's training (0: constant)
+  PibSettings pib = default_pib();
   std::size_t calibration_samples = 1000;  // inputs per calibration pass
   std::size_t eval_batch = 2000;           // samples per measurement call when measuring whole splits
   ReadoutConfig readout;
@@ -89,9 +75,19 @@ struct TrainConfig {
   bool compare_pib_ideal = false;          // also run PIB with ideal (noise-free) models of the units
   bool compare_raw_readout = false;        // readout on the raw input (and raw speckle of an optical unit 1)
   BackpropSettings backprop;
-  FaultSettings fault;
+  // Faults injected into the PIB-trained devices after training (supervised only): the accuracy before and
+  // after, with the readout refitted, and after PIB-retraining the units after the first faulty one for
+  // fault_recovery_epochs epochs each.
+  std::vector<units::FaultEvent> faults;
+  int fault_recovery_epochs = 5;
   SslSettings ssl;
 
+  static PibSettings default_pib() {
+    PibSettings p;
+    p.alpha = 1.01;
+    p.beta = 0.01;
+    return p;
+  }
   static TrainConfig from_json(const nlohmann::json& json);
   nlohmann::json to_json() const;
   void validate() const;

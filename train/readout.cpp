@@ -83,7 +83,7 @@ void SoftmaxReadout::fit(const Eigen::Ref<const Matrix>& features, const std::ve
   b_ = Eigen::RowVectorXd::Zero(n_classes);
 
   Eigen::VectorXd params = Eigen::VectorXd::Zero(d * n_classes + n_classes), grad(params.size());
-  Adam adam(params.size(), AdamConfig{config.lr, 0.9, 0.999, 1e-8, 0.0});
+  Adam adam(params.size(), AdamConfig{.lr = config.lr});
   std::vector<std::size_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   const std::size_t bs = std::min<std::size_t>(static_cast<std::size_t>(config.batch_size), order.size());

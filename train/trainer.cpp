@@ -177,7 +177,7 @@ class Experiment {
         result_.unit_readout_accuracy_ideal = ideal.unit_accuracy;
       }
       if (cfg_.backprop.enabled) run_backprop();
-      if (cfg_.fault.enabled) run_fault(dev);
+      if (!cfg_.faults.empty()) run_fault(dev);
     }
     result_.wall_s = elapsed();
     return result_;
@@ -302,7 +302,9 @@ class Experiment {
 
   double lr_scale(long step, long total) const {
     if (total <= 1) return 1.0;
-    return 1.0 - (1.0 - cfg_.lr_final_fraction) * static_cast<double>(step) / static_cast<double>(total - 1);
+    const auto& o = cfg_.optimizer;
+    const double final_fraction = o.lr_final > 0.0 ? o.lr_final / o.lr : 1.0;
+    return 1.0 - (1.0 - final_fraction) * static_cast<double>(step) / static_cast<double>(total - 1);
   }
 
   // The held-out score of unit l: a readout fitted on its measured features of the training split, scored
@@ -647,30 +649,19 @@ class Experiment {
   // ---- fault experiment ----------------------------------------------------------------------------------
 
   void run_fault(PipelineOut& dev) {
-    const auto f = static_cast<std::size_t>(cfg_.fault.unit);
     const std::size_t L = dev.chain.units.size();
-    auto* crossbar = dynamic_cast<units::MemristorCrossbarUnit*>(dev.chain.units[f].get());
-    if (crossbar == nullptr)
-      raise<ConfigError>("fault.unit: unit ", f, " is a ", dev.chain.units[f]->kind(),
-                         " unit; ADC faults need a memristor crossbar");
-    Rng rng(cfg_.seed * 2654435761ull + 13);
-    units::CrossbarFaults faults;
-    std::vector<int> channels = cfg_.fault.adc_channels;
-    const auto cols = crossbar->crossbar_cols();
-    if (channels.empty()) {
-      const auto count =
-          static_cast<std::size_t>(std::lround(cfg_.fault.channel_fraction * static_cast<double>(cols)));
-      auto order = data::shuffled_indices(static_cast<std::size_t>(cols), rng);
-      for (std::size_t i = 0; i < std::max<std::size_t>(count, 1); ++i)
-        channels.push_back(static_cast<int>(order[i]));
-    }
-    for (int ch : channels) {
-      if (ch >= cols)
-        raise<ConfigError>("fault.adc_channels: channel ", ch, " >= the unit's ", cols, " ADC channels");
-      faults.adc_channels.push_back({ch, units::parse_adc_fault_mode(cfg_.fault.mode, "fault.mode")});
-    }
+    std::size_t f = L;  // the first faulty unit: recovery retrains the units after it
+    for (const auto& e : cfg_.faults) f = std::min(f, static_cast<std::size_t>(e.unit));
+    Rng rng = Rng::derive(cfg_.seed, Stream::fault);
     result_.before_fault = dev.unit_accuracy.back();
-    crossbar->inject_faults(faults, rng);
+    for (std::size_t k = 0; k < cfg_.faults.size(); ++k) {
+      const auto& e = cfg_.faults[k];
+      try {
+        dev.chain.units[static_cast<std::size_t>(e.unit)]->inject_faults(e.inject, rng);
+      } catch (const Error& err) {
+        raise<ConfigError>("faults[", k, "] (unit ", e.unit, "): ", err.what());
+      }
+    }
 
     // The same devices, centring, calibration and readout, measured after the fault.
     Matrix te = f == 0 ? data_.test.features : dev.test[f - 1];
@@ -690,9 +681,7 @@ class Experiment {
       result_.after_fault_readout_refit = fit_readout(tr2, te2, rng);
     }
     record({{"type", "fault"},
-            {"unit", f},
-            {"adc_channels", channels},
-            {"mode", cfg_.fault.mode},
+            {"faults", units::to_json(cfg_.faults, false)},
             {"before_fault", *result_.before_fault},
             {"after_fault", *result_.after_fault},
             {"after_fault_readout_refit", *result_.after_fault_readout_refit}});
@@ -701,7 +690,7 @@ class Experiment {
       Unit& unit = *dev.chain.units[l];
       dev.chain.means[l] = input_mean(tr);
       calibrate(unit, dev.chain.means[l], tr, rng);
-      train_unit(dev.chain, l, tr, cfg_.fault.recovery_epochs, "fault_recovery", rng,
+      train_unit(dev.chain, l, tr, cfg_.fault_recovery_epochs, "fault_recovery", rng,
                  [](int) { return std::optional<double>(); });
       tr = measure_split(unit, dev.chain.means[l], tr, rng);
       te = measure_split(unit, dev.chain.means[l], te, rng);

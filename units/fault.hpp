@@ -10,6 +10,8 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "common/random.hpp"
+
 namespace pib::units {
 
 enum class AdcFaultMode : std::int8_t { none = 0, zero = 1, full_scale = 2, noise = 3 };
@@ -27,7 +29,29 @@ struct AdcChannelFault {
 // against the unit's channel count by `validate_adc_channels`.
 std::vector<AdcChannelFault> parse_adc_channel_faults(const nlohmann::json& channels,
                                                       const std::string& path);
+// The same for a unit with `channel_count` channels, also taking the random form
+// {"fraction": f, "mode": m}: round(f x channel_count) channels (at least one), chosen without repetition by
+// `rng`. Every channel is validated against `channel_count`.
+std::vector<AdcChannelFault> parse_adc_channel_faults(const nlohmann::json& channels, const std::string& path,
+                                                      Eigen::Index channel_count, Rng& rng);
 void validate_adc_channels(const std::vector<AdcChannelFault>& faults, Eigen::Index channels,
                            const std::string& path);
+
+// A fault injected into one unit of a network: `inject` is the unit kind's fault JSON (every kind with a
+// fault model takes {"adc_channels": ...} as above; crossbars also stuck cells). The one schema of every
+// config's "faults" array, e.g. [{"at_step": 60000, "unit": 0, "inject": {"adc_channels": [...]}}]. pib rl
+// injects a fault once the run reaches `at_step` environment steps; pib train injects every listed fault
+// into the trained devices (no at_step).
+struct FaultEvent {
+  std::int64_t at_step = 0;
+  int unit = 0;
+  nlohmann::json inject;
+};
+
+// Reads a "faults" array (null: none) for a network of `unit_count` units; `timed` requires at_step (in
+// non-decreasing order), otherwise at_step is an unknown key. ConfigError naming the key on bad input.
+std::vector<FaultEvent> read_fault_events(const nlohmann::json& json, const std::string& path,
+                                          std::size_t unit_count, bool timed);
+nlohmann::json to_json(const std::vector<FaultEvent>& faults, bool timed);
 
 }  // namespace pib::units

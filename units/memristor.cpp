@@ -834,7 +834,15 @@ void MemristorCrossbarUnit::inject_faults(const CrossbarFaults& faults, Rng& rng
 }
 
 void MemristorCrossbarUnit::inject_faults(const nlohmann::json& faults, Rng& rng) {
-  inject_faults(CrossbarFaults::from_json(faults, "faults"), rng);
+  // The random form {"adc_channels": {"fraction": f, "mode": m}} becomes explicit channels of this crossbar.
+  nlohmann::json explicit_faults = faults;
+  if (faults.is_object() && faults.contains("adc_channels") && faults.at("adc_channels").is_object()) {
+    auto& channels = explicit_faults["adc_channels"];
+    const auto chosen = parse_adc_channel_faults(faults.at("adc_channels"), "faults.adc_channels", cols_, rng);
+    channels = nlohmann::json::array();
+    for (const auto& c : chosen) channels.push_back({{"channel", c.channel}, {"mode", to_string(c.mode)}});
+  }
+  inject_faults(CrossbarFaults::from_json(explicit_faults, "faults"), rng);
 }
 
 void MemristorCrossbarUnit::clear_faults() {

@@ -46,6 +46,7 @@ RlConfig small_config(std::int64_t steps) {
       {"checkpoint_every", 0},
       {"stop_when_solved", false},
       {"target_update_every", 50},
+      {"obs_scale", {2.4, 3.0, 0.21, 3.0}},
       {"units",
        nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 32}, {"activation", "relu"}},
                               {{"kind", "digital_dense"}, {"output_dim", 16}, {"activation", "relu"}}})}};

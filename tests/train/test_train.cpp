@@ -176,8 +176,15 @@ TEST_CASE("config errors name the key", "[train][config]") {
   };
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("schedule", "sideways")), Catch::Contains("schedule"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.betta", 1)), Catch::Contains("betta"));
-  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("fault.mode", "melted")), Catch::Contains("fault.mode"));
-  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("fault.unit", 3)), Catch::Contains("fault.unit"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("faults", nlohmann::json::parse(R"([{"unit": 3, "inject": {}}])"))),
+                      Catch::Contains("faults[0].unit"));
+  REQUIRE_THROWS_WITH(
+      TrainConfig::from_json(bad("faults", nlohmann::json::parse(R"([{"at_step": 5, "unit": 0, "inject": {}}])"))),
+      Catch::Contains("faults[0]") && Catch::Contains("at_step"));
+  // Keys of the old schema name their new place.
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("lr_final_fraction", 0.1)), Catch::Contains("optimizer.lr_final"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("fault", nlohmann::json::object())), Catch::Contains("faults"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.z_width", "knn")), Catch::Contains("pib.z_width"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("batch_size", 1)), Catch::Contains("batch_size"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("readout.lr", -1)), Catch::Contains("readout.lr"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.z_width.rule", "widest")),
@@ -260,11 +267,9 @@ TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later
   auto j = small_config();
   j["units"] = two_dense_units(32, 24);
   j["epochs_per_unit"] = 2;
-  j["fault"] = {{"enabled", true},
-                {"unit", 0},
-                {"channel_fraction", 0.5},
-                {"mode", "full_scale"},
-                {"recovery_epochs", 2}};
+  j["faults"] = nlohmann::json::parse(
+      R"([{"unit": 0, "inject": {"adc_channels": {"fraction": 0.5, "mode": "full_scale"}}}])");
+  j["fault_recovery_epochs"] = 2;
   int fault_records = 0;
   pib::train::Callbacks cb;
   cb.on_record = [&](const nlohmann::json& r) { fault_records += r.at("type") == "fault"; };
@@ -275,9 +280,9 @@ TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later
   CHECK(*res.after_fault < *res.before_fault - 0.1);
   CHECK(*res.after_recovery > *res.after_fault + 0.05);
 
-  j["fault"]["adc_channels"] = {40};
+  j["faults"][0]["inject"]["adc_channels"] = nlohmann::json::parse(R"([{"channel": 40, "mode": "zero"}])");
   REQUIRE_THROWS_WITH(pib::train::run_training(pib::train::TrainConfig::from_json(j)),
-                      Catch::Contains("fault.adc_channels"));
+                      Catch::Contains("faults[0]") && Catch::Contains("adc_channels"));
 }
 
 TEST_CASE("unit selection on a held-out split keeps each unit's best epoch and stops early",
