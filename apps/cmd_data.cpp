@@ -3,10 +3,10 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/command.hpp"
+#include "common/binary_io.hpp"
 #include "common/error.hpp"
 #include "data/catalog.hpp"
 #include "data/mnist1d.hpp"
@@ -77,10 +78,8 @@ void run_export(const DataOptions& o) {
   const auto config = pib::data::Mnist1dConfig::from_json(parse_sets(o.sets));
   const pib::data::Mnist1dSamples s = pib::data::generate_mnist1d_samples(config);
 
-  const std::string tmp = o.out + ".tmp";
   {
-    std::ofstream file(tmp);
-    if (!file) raise<pib::FileError>(o.out, ": cannot be written");
+    std::ostringstream text;
     if (format == "json") {
       nlohmann::json j;
       j["config"] = config.to_json();
@@ -93,26 +92,25 @@ void run_export(const DataOptions& o) {
         rows.push_back(
             std::vector<double>(s.features.row(r).data(), s.features.row(r).data() + s.features.cols()));
       j["x"] = std::move(rows);
-      file << j.dump() << "\n";
+      text << j.dump() << "\n";
     } else {
-      file << "split,label";
+      text << "split,label";
       for (Eigen::Index i = 0; i < s.features.cols(); ++i)
-        file << ",x" << i;
-      file << "\n";
+        text << ",x" << i;
+      text << "\n";
       char buffer[32];
       for (Eigen::Index r = 0; r < s.features.rows(); ++r) {
-        file << (static_cast<std::size_t>(r) < s.train_count ? "train" : "test") << ","
+        text << (static_cast<std::size_t>(r) < s.train_count ? "train" : "test") << ","
              << s.labels[static_cast<std::size_t>(r)];
         for (Eigen::Index i = 0; i < s.features.cols(); ++i) {
           std::snprintf(buffer, sizeof buffer, ",%.17g", s.features(r, i));
-          file << buffer;
+          text << buffer;
         }
-        file << "\n";
+        text << "\n";
       }
     }
-    if (!file.flush()) raise<pib::FileError>(o.out, ": write failed");
+    pib::write_file_atomically(o.out, std::move(text).str());
   }
-  std::filesystem::rename(tmp, o.out);
   nlohmann::json summary = {{"out", o.out},
                             {"format", format},
                             {"samples", s.labels.size()},

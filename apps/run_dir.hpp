@@ -2,8 +2,8 @@
 // Shared plumbing of the long-running commands (rl, latency, train): loading a JSON config with --set
 // overrides, creating the run directory, writing JSON files atomically, and the progress line.
 
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/binary_io.hpp"
 #include "common/config.hpp"
 #include "common/error.hpp"
 
@@ -30,20 +31,14 @@ inline nlohmann::json read_json_file(const std::string& path) {
 // The config file with every --set key.path=value applied in order.
 inline nlohmann::json load_config(const std::string& path, const std::vector<std::string>& overrides) {
   nlohmann::json j = path.empty() ? nlohmann::json::object() : read_json_file(path);
-  for (const auto& o : overrides) apply_override(j, o);
+  for (const auto& o : overrides)
+    apply_override(j, o);
   return j;
 }
 
-// Writes `j` to `path` atomically (temporary file + rename).
+// Writes `j` to `path` atomically (pib::write_file_atomically).
 inline void write_json_file(const std::filesystem::path& path, const nlohmann::json& j) {
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) raise<FileError>(tmp, ": cannot open for writing");
-    out << j.dump(2) << "\n";
-    if (!out) raise<FileError>(tmp, ": write failed");
-  }
-  std::filesystem::rename(tmp, path);
+  write_file_atomically(path, j.dump(2) + "\n");
 }
 
 // A new run directory: `requested` if given (created if absent), else runs/<stem>-seed<S>[-k].
@@ -53,7 +48,8 @@ inline std::filesystem::path make_run_dir(const std::string& requested, const st
   if (dir.empty()) {
     const std::string base = "runs/" + stem + "-seed" + std::to_string(seed);
     dir = base;
-    for (int k = 1; std::filesystem::exists(dir); ++k) dir = base + "-" + std::to_string(k);
+    for (int k = 1; std::filesystem::exists(dir); ++k)
+      dir = base + "-" + std::to_string(k);
   }
   std::filesystem::create_directories(dir);
   return dir;
