@@ -188,3 +188,14 @@ std::unique_ptr<Unit> make_digital_dense_unit(const nlohmann::json& config, std:
 }
 
 }  // namespace pib::units
+
+namespace pib::units {
+
+UnitKind digital_dense_kind() {
+  UnitKind k;
+  k.make = &make_digital_dense_unit;
+  k.input_size = InputSize::key;
+  return k;
+}
+
+}  // namespace pib::units

@@ -25,6 +25,7 @@
 #include "common/config.hpp"
 #include "common/random.hpp"
 #include "units/device.hpp"
+#include "units/registry.hpp"
 #include "units/unit.hpp"
 
 namespace pib::units {
@@ -137,5 +138,7 @@ class DigitalDenseUnit final : public Unit {
 
 // Registry factory for "digital_dense" (config without the "kind" key).
 std::unique_ptr<Unit> make_digital_dense_unit(const nlohmann::json& config, std::uint64_t seed);
+// The registry record of "digital_dense" (its factory, input size from the input_dim key, its ideal model).
+UnitKind digital_dense_kind();
 
 }  // namespace pib::units

@@ -957,3 +957,31 @@ std::unique_ptr<Unit> make_memristor_conv2d_unit(const nlohmann::json& config, s
 }
 
 }  // namespace pib::units
+
+namespace pib::units {
+
+UnitKind memristor_dense_kind() {
+  UnitKind k;
+  k.make = &make_memristor_dense_unit;
+  k.input_size = InputSize::key;
+  k.has_fault_model = true;
+  return k;
+}
+
+UnitKind memristor_conv1d_kind() {
+  UnitKind k;
+  k.make = &make_memristor_conv1d_unit;
+  k.input_size = InputSize::derived;
+  k.has_fault_model = true;
+  return k;
+}
+
+UnitKind memristor_conv2d_kind() {
+  UnitKind k;
+  k.make = &make_memristor_conv2d_unit;
+  k.input_size = InputSize::derived;
+  k.has_fault_model = true;
+  return k;
+}
+
+}  // namespace pib::units

@@ -79,6 +79,7 @@
 #include "units/device.hpp"
 #include "units/digital.hpp"
 #include "units/fault.hpp"
+#include "units/registry.hpp"
 #include "units/unit.hpp"
 
 namespace pib::units {
@@ -368,5 +369,9 @@ nlohmann::json characterize_memristor(Unit& unit, std::uint64_t seed, int reads 
 std::unique_ptr<Unit> make_memristor_dense_unit(const nlohmann::json& config, std::uint64_t seed);
 std::unique_ptr<Unit> make_memristor_conv1d_unit(const nlohmann::json& config, std::uint64_t seed);
 std::unique_ptr<Unit> make_memristor_conv2d_unit(const nlohmann::json& config, std::uint64_t seed);
+// Registry records of the crossbar kinds (fault model, ideal model, characterization).
+UnitKind memristor_dense_kind();
+UnitKind memristor_conv1d_kind();
+UnitKind memristor_conv2d_kind();
 
 }  // namespace pib::units

@@ -628,3 +628,15 @@ std::unique_ptr<Unit> make_optical_unit(const nlohmann::json& config, std::uint6
 }
 
 }  // namespace pib::units
+
+namespace pib::units {
+
+UnitKind optical_kind() {
+  UnitKind k;
+  k.make = &make_optical_unit;
+  k.input_size = InputSize::key;
+  k.has_fault_model = true;
+  return k;
+}
+
+}  // namespace pib::units

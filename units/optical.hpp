@@ -73,6 +73,7 @@
 #include "units/device.hpp"
 #include "units/digital.hpp"
 #include "units/fault.hpp"
+#include "units/registry.hpp"
 #include "units/unit.hpp"
 
 namespace pib::units {
@@ -202,5 +203,7 @@ class OpticalUnit final : public Unit {
 
 // Registry factory for "optical" (config without the "kind" key).
 std::unique_ptr<Unit> make_optical_unit(const nlohmann::json& config, std::uint64_t seed);
+// The registry record of "optical" (input size from the input_dim key; no ideal model: its physics is hidden).
+UnitKind optical_kind();
 
 }  // namespace pib::units
