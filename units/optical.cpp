@@ -110,7 +110,6 @@ double poisson_small(double mean, Rng& rng) {
 }
 
 constexpr double kPoissonExactBelow_e = 30.0;  // exact Poisson below this many electrons, Gaussian above
-constexpr std::uint64_t kWeightSeedMix = 0xD1B54A32D192ED03ULL;
 // cos and sin of the 256 phase levels pi * level / 255 of an 8-bit SLM.
 const std::array<std::pair<double, double>, 256>& phase_table() {
   static const auto table = [] {
@@ -123,8 +122,6 @@ const std::array<std::pair<double, double>, 256>& phase_table() {
   }();
   return table;
 }
-
-constexpr std::uint64_t kDriftSeedMix = 0x8CB92BA72F3D8DD7ULL;
 
 std::vector<double> number_or_array(const nlohmann::json& value, Eigen::Index n, const std::string& key) {
   if (value.is_null()) return {};
@@ -188,13 +185,6 @@ std::string OpticalConfig::encoding_name() const {
 OpticalConfig OpticalConfig::from_json(const nlohmann::json& json, const std::string& path) {
   OpticalConfig c;
   ConfigReader r(json, path);
-  r.get("input_dim", c.input_dim);
-  r.get("output_dim", c.output_dim);
-  std::string activation = to_string(c.activation);
-  r.get("activation", activation);
-  c.activation = parse_activation(activation, r.key_path("activation"));
-  r.get("init", c.init);
-
   std::string encoding = c.encoding_name();
   r.get("encoding", encoding);
   if (encoding == "binary") {
@@ -210,7 +200,12 @@ OpticalConfig OpticalConfig::from_json(const nlohmann::json& json, const std::st
   // Encoding-dependent defaults: a DMD runs at 2 kHz, an SLM at 60 Hz; a deploy refreshes one frame; only a
   // phase encoding needs a reference pixel.
   const double frame_us = c.encoding == OpticalEncoding::binary ? 500.0 : 16667.0;
-  c.timing = DeviceTiming{frame_us, frame_us, 1.0};
+  const UnitBasics b = read_unit_basics(r, {.activation = c.activation, .timing = {frame_us, frame_us, 1.0}});
+  c.input_dim = b.input_dim;
+  c.output_dim = b.output_dim;
+  c.activation = b.activation;
+  c.init = b.init;
+  c.timing = b.timing;
   c.reference_pixels = c.encoding == OpticalEncoding::phase8 ? 1 : 0;
 
   std::string threshold = "zero";
@@ -235,7 +230,6 @@ OpticalConfig OpticalConfig::from_json(const nlohmann::json& json, const std::st
   if (precision != "float32" && precision != "float64")
     raise<ConfigError>(r.key_path("precision"), ": '", precision, "' (expected float32 or float64)");
   c.single_precision = precision == "float32";
-  read_timing(r, c.timing);
   r.finish();
   c.validate(path);
   return c;
@@ -301,7 +295,7 @@ OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
       seed_(seed),
       medium_(std::make_shared<Medium>()),
       params_([&] {
-        Rng rng(seed ^ kWeightSeedMix);
+        Rng rng = Rng::derive(seed, Stream::unit_init);
         return unpack(config_, init_dense_parameters(config_.n_speckle, config_.output_dim,
                                                      config_.activation, config_.init, rng));
       }()),
@@ -309,8 +303,8 @@ OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
   config_.validate("optical");
   const Eigen::Index m = config_.modulator_inputs() + config_.reference_pixels;
   const double sigma = 1.0 / std::sqrt(static_cast<double>(config_.modulator_inputs()));
-  Rng rng(seed);
-  medium_->drift_rng.reseed(seed ^ kDriftSeedMix);
+  Rng rng = Rng::derive(seed, Stream::unit_physics);
+  medium_->drift_rng.reseed(derive_seed(seed, Stream::unit_drift));
   medium_->t_re.resize(config_.n_speckle, m);
   medium_->t_im.resize(config_.n_speckle, m);
   for (Eigen::Index i = 0; i < medium_->t_re.size(); ++i)
@@ -636,6 +630,7 @@ UnitKind optical_kind() {
   UnitKind k;
   k.make = &make_optical_unit;
   k.input_size = InputSize::key;
+  k.characterize = &characterize_optical;
   k.has_fault_model = true;
   return k;
 }
