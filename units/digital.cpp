@@ -103,10 +103,6 @@ std::unique_ptr<Unit> make_digital_dense_unit(const nlohmann::json& config, std:
   return std::make_unique<DigitalDenseUnit>(DigitalDenseConfig::from_json(config, "digital_dense"), seed);
 }
 
-}  // namespace pib::units
-
-namespace pib::units {
-
 UnitKind digital_dense_kind() {
   UnitKind k;
   k.make = &make_digital_dense_unit;

@@ -327,10 +327,6 @@ std::unique_ptr<Unit> make_memristor_conv2d_unit(const nlohmann::json& config, s
                                                seed);
 }
 
-}  // namespace pib::units
-
-namespace pib::units {
-
 UnitKind memristor_dense_kind() {
   UnitKind k;
   k.make = &make_memristor_dense_unit;
