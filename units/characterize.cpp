@@ -60,7 +60,7 @@ namespace {
 // The generic path (see the header): the output's relative read noise at one fixed input.
 DeviceCharacterization characterize_generic(Unit& unit, const nlohmann::json& parameters, std::uint64_t seed,
                                             int reads) {
-  Rng rng(seed);
+  Rng rng = Rng::derive(seed, Stream::measure);
   DeviceCharacterization c;
   c.kind = unit.kind();
   c.reads = reads;

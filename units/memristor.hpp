@@ -318,14 +318,21 @@ class MemristorConv2dUnit final : public MemristorCrossbarUnit {
   MemristorConv2dUnit(const MemristorConv2dUnit& other) = default;
 };
 
-// `pib device characterize` for a crossbar unit (any of the three kinds; InvalidArgument otherwise): deploys
-// a random weight matrix (uniform in [-1, 1], bias 0) with `seed`, reads every device `reads` times in
-// single-cell read mode, calibrates on one random batch (256 samples, uniform in [-1, 1]) and measures
-// another, then reads one fixed input `reads` times. JSON keys:
+// `pib device characterize` for a crossbar unit (any of the three kinds; InvalidArgument otherwise), with
+// draws from Rng::derive(seed, Stream::measure): first splits the programming error on an untimed copy of
+// the unit (units/memristor_characterize.cpp says how: a fixed matrix and its negation programmed 8 times
+// each, the cells' own conductances read `reads` times after each); then deploys a random weight matrix
+// (uniform in [-1, 1], bias 0), reads every device `reads` times in single-cell read mode, calibrates on one
+// random batch (256 samples, uniform in [-1, 1]) and measures another, then reads one fixed input `reads`
+// times. JSON keys:
 //   read_noise_rel: mean over devices of std / mean of the repeated cell reads.
-//   program_error_uS_rms: rms of (mean read - target conductance) over working devices, read noise removed;
-//     it includes the chip's d2d variation, IR drop and drift (what a chip's histogram shows); with those
-//     off it estimates prog_sigma_uS.
+//   program_error_stochastic_uS_rms: rms over working devices of the part of (cell conductance - target)
+//     redrawn at every programming, read noise removed; estimates prog_sigma_uS (x the rms d2d factor).
+//   program_error_systematic_uS_rms: rms over working devices of the part fixed per device (the chip's d2d
+//     variation and any extra_d2d fault), the stochastic part's share removed;
+//     program_error_systematic_uS_expected = d2d_sigma_rel x the rms target conductance, its configured
+//     size. The array's other systematic errors (IR drop of the wires, ADC gain and offset, I-V) act on the
+//     column path, not on a cell's conductance: they are listed under "systematic" as configured.
 //   levels, levels_used: configured states per device, distinct target states in the random matrix.
 //   adc_saturation_fraction: fraction of working-channel conversions at a rail on the measured batch.
 //   column_noise_lsb: std of repeated reads of working channels at a fixed input, in LSB of the first row

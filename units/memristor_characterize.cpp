@@ -12,7 +12,7 @@ namespace pib::units {
 namespace {
 
 // The programming error of the cells, split into its two parts. Programs a fixed matrix A (|w| uniform in
-// [0.5, 1], random signs, so every active device sits at level >= 7) and -A in turn, `programmings` times
+// [0.5, 1], random signs, so every active device sits at least half-way up its range) and -A in turn, 8 times
 // each, on an untimed copy of the unit: every device is reprogrammed at every deploy (its level alternates
 // between 0 and its active level) and each time reads its active level. After each programming the active
 // devices' own conductances (single-cell reads, the configured wire resistance compensated) are read
@@ -102,7 +102,7 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
     raise<InvalidArgument>("characterize_memristor: '", unit_base.kind(), "' is not a crossbar unit");
   if (reads < 2) raise<InvalidArgument>("characterize_memristor: reads must be >= 2, got ", reads);
   const CrossbarDeviceConfig& device = unit->device_config();
-  Rng rng(seed);
+  Rng rng = Rng::derive(seed, Stream::measure);
   const ProgrammingError programming = programming_error(*unit, reads, rng);
 
   // 1. Program a random weight matrix (uniform in [-1, 1], bias 0): programming time of the changed cells.

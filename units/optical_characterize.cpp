@@ -19,7 +19,7 @@ DeviceCharacterization characterize_optical(Unit& unit_base, const nlohmann::jso
   auto* optical = dynamic_cast<OpticalUnit*>(&unit_base);
   PIB_EXPECTS(optical != nullptr, "characterize_optical: '", unit_base.kind(), "' is not an optical unit");
   const OpticalConfig& oc = optical->config();
-  Rng rng(seed);
+  Rng rng = Rng::derive(seed, Stream::measure);
   DeviceCharacterization c;
   c.kind = unit_base.kind();
   c.reads = reads;
