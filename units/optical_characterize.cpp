@@ -1,5 +1,8 @@
 // `pib device characterize` for optical units (units/characterize.hpp): the camera's statistics.
-//   read_noise_rel             mean over camera pixels with mean >= 1 DN of std/mean at one fixed input
+//   read_noise_rel             mean over camera pixels of std/mean at one fixed input (pixels with mean >= 1
+//   DN
+//                              and 3 std from 0 and from full scale, so that clipping hides none of their
+//                              noise)
 //   read_noise_rel_expected    the same from the configured model:
 //                              sqrt(mean (2^b - 1) / full_well_e + read_noise_dn^2 + 1/12) / mean
 //   full_well_e_fit, read_noise_dn_fit  (shot noise on) from the linear fit var = a + mean (2^b - 1) / fw
@@ -52,7 +55,8 @@ DeviceCharacterization characterize_optical(Unit& unit_base, const nlohmann::jso
   for (Eigen::Index j = 0; j < observed.cols(); ++j) {
     const double mean = observed.col(j).mean();
     const double var = (observed.col(j).array() - mean).square().sum() / (k - 1.0);
-    if (mean < 1.0) continue;
+    // Pixels whose reads reach 0 or full scale are clipped, which hides part of their noise: left out.
+    if (mean < 1.0 || mean - 3.0 * std::sqrt(var) < 0.0 || mean + 3.0 * std::sqrt(var) > full_scale) continue;
     rel_sum += std::sqrt(var) / mean;
     ++channels;
     const double shot = oc.shot_noise ? mean * full_scale / oc.full_well_e : 0.0;
