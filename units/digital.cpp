@@ -11,7 +11,8 @@ namespace pib::units {
 // ---- DigitalDenseConfig -------------------------------------------------------------------------------
 
 // Step 1 of a new unit kind: a config struct with defaults, read once with ConfigReader (unknown keys are
-// errors), then validated with messages naming the key.
+// errors), opening with the keys every kind shares (read_unit_basics, units/unit_config.hpp), then validated
+// with messages naming the key.
 DigitalDenseConfig DigitalDenseConfig::from_json(const nlohmann::json& json, const std::string& path) {
   DigitalDenseConfig c;
   ConfigReader r(json, path);
@@ -98,11 +99,14 @@ std::unique_ptr<Unit> DigitalDenseUnit::clone() const {
   return std::unique_ptr<Unit>(new DigitalDenseUnit(config_, params_.load().value->flat));
 }
 
-// Step 6: the factory the registry calls (one line in register_builtin_unit_kinds()).
+// Step 6: the factory the registry calls.
 std::unique_ptr<Unit> make_digital_dense_unit(const nlohmann::json& config, std::uint64_t seed) {
   return std::make_unique<DigitalDenseUnit>(DigitalDenseConfig::from_json(config, "digital_dense"), seed);
 }
 
+// Step 7: the kind's registry record — everything the rest of pib learns about the kind: its factory, how its
+// input size is configured, its ideal model (empty if it has none), a characterizer (empty: the generic
+// path), whether it has a fault model. register_builtin_unit_kinds() gets one line calling this.
 UnitKind digital_dense_kind() {
   UnitKind k;
   k.make = &make_digital_dense_unit;

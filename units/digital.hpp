@@ -2,8 +2,8 @@
 // The digital unit `digital_dense` (DESIGN.md 3.4): an ideal dense layer Z = act(X W + b) behind the Unit
 // interface. It is the reference physical units are compared with, the building block of in-silico
 // baselines, and THE ANNOTATED EXAMPLE: to add a unit kind, copy digital.{hpp,cpp}, change the physics in
-// `measure` and the local gradient in `gradient`, and add one line to register_builtin_unit_kinds() in
-// units/registry.cpp.
+// `measure`, the local gradient in `gradient` and the kind's record (digital_dense_kind), and add one line
+// to register_builtin_unit_kinds() in units/registry.cpp. Nothing else in pib names a kind.
 //
 // Config keys (JSON, read by DigitalDenseConfig::from_json):
 //   input_dim (required, > 0), output_dim (required, > 0), activation "relu" | "none" | "tanh" (default
