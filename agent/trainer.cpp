@@ -193,6 +193,8 @@ struct Trainer::Impl {
     return o.lr_final > 0.0 ? linear_schedule(o.lr, o.lr_final, cfg.lr_decay_steps, t) : o.lr;
   }
 
+  void send(const replay::Transition& t);
+
   // Learner.
   std::int64_t updates_due(std::int64_t known_steps) const;
   void drain();
@@ -328,10 +330,8 @@ void Trainer::Impl::actor_step() {
   episode_return += r.reward;
   ++episode_length;
   nstep.add(obs, action, r.reward, r.observation, r.terminated, r.truncated, emitted);
-  for (const auto& tr : emitted) {
-    while (!queue.try_push(tr))
-      std::this_thread::yield();  // the learner drains it
-  }
+  for (const auto& tr : emitted)
+    send(tr);
   obs.assign(r.observation.begin(), r.observation.end());
   if (r.terminated || r.truncated) {
     episode_running = false;
@@ -342,6 +342,20 @@ void Trainer::Impl::actor_step() {
     ++actor_episode;
   }
   steps.store(t + 1, std::memory_order_release);
+}
+
+// The actor's one way to hand a transition to the learner, through the queue. Async: a full queue waits for
+// the learner thread to drain it. Sync: the learner is this thread and drains the queue only after the
+// actor's steps, so a full queue is drained into the replay buffer here (in order: the buffer ends up the
+// same as if the queue were unbounded).
+void Trainer::Impl::send(const replay::Transition& t) {
+  while (!queue.try_push(t)) {
+    if (cfg.schedule == Schedule::sync) {
+      drain();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 // The actor may run while steps < bound: at most `update_every` steps ahead of the learner's updates.
@@ -660,8 +674,10 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
   auto pause_actor = [&] {  // async: hold the actor at a step boundary
     if (!async) return;
     pause_requested.store(true, std::memory_order_release);
-    while (!actor_paused.load(std::memory_order_acquire) && !actor_finished.load(std::memory_order_acquire))
+    while (!actor_paused.load(std::memory_order_acquire) && !actor_finished.load(std::memory_order_acquire)) {
+      drain();  // an actor waiting on a full queue reaches its step boundary only once it is drained
       std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
   };
   auto resume_actor = [&] { pause_requested.store(false, std::memory_order_release); };
 

@@ -339,3 +339,38 @@ TEST_CASE("faults a unit cannot take are config errors before the run starts", "
   CHECK_THROWS_WITH(RlConfig::from_json({{"faults", {{{"at_step", 5}, {"unit", 0}}}}}),
                     Catch::Contains("faults[0]"));
 }
+
+// The actor hands transitions to the learner through an 8,192-slot queue. Before learning starts nothing
+// samples the replay buffer, but the queue must still be emptied: a learning_starts above the queue's capacity
+// (and above buffer_size) used to hang the sync schedule forever.
+TEST_CASE("learning_starts above the transition queue's capacity runs to the end", "[agent][concurrency]") {
+  for (const auto schedule : {pib::agent::Schedule::sync, pib::agent::Schedule::async}) {
+    auto cfg = small_config(9400);
+    cfg.learning_starts = 9000;  // > 8192 queue slots, > buffer_size 5000
+    cfg.buffer_size = 5000;
+    cfg.metrics_every = 4000;
+    cfg.checkpoint_every = 0;
+    cfg.schedule = schedule;
+    Trainer t(cfg);
+    const auto s = t.run({}, {});
+    CHECK(s.env_steps == 9400);
+    CHECK(s.updates == (9400 - 9000) / 4);
+  }
+  // A batch as large as the buffer and a checkpoint while the queue holds more than it can take.
+  const auto dir = temp_dir("large_start");
+  auto cfg = small_config(9000);
+  cfg.learning_starts = 8600;
+  cfg.batch_size = 64;
+  cfg.buffer_size = 64;
+  cfg.checkpoint_every = 8500;
+  Trainer t(cfg);
+  const auto s = t.run({}, dir);
+  CHECK(s.env_steps == 9000);
+  CHECK(s.updates == (9000 - 8600) / 4);
+  int checkpoints = 0;  // one before learning starts (at the actor's first stop past 8,500), one at the end
+  for (const auto& e : fs::directory_iterator(dir))
+    checkpoints += e.path().extension() == ".pib";
+  CHECK(checkpoints == 2);
+  CHECK(fs::exists(dir / "checkpoint_9000.pib"));
+  fs::remove_all(dir);
+}
