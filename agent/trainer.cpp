@@ -116,6 +116,9 @@ struct UnitLearner {
   Vector target_params;
   Vector deploying;             // the parameters the in-flight deploy reads
   std::uint64_t requested = 0;  // deploys requested so far (the learner's version of the parameters)
+  // requested minus the device's own deploy count when both describe the same parameters: a resumed run
+  // re-programs its devices once, so their count restarts while the learner's continues.
+  std::uint64_t version_offset = 0;
 
   // Scratch, sized once.
   bottleneck::Workspace ws;
@@ -257,6 +260,7 @@ void Trainer::Impl::build() {
     u->deploy_rng.reseed(cfg.seed * 1000003 + 17 * l + 1);
     u->target_rng.reseed(cfg.seed * 1000003 + 17 * l + 2);
     u->requested = net->online(l).version();
+    u->version_offset = 0;
     learners.push_back(std::move(u));
   }
   // A fault the unit cannot take fails now, not minutes into the run: try each on a copy of its device.
@@ -535,7 +539,7 @@ void Trainer::Impl::update_unit(std::size_t l, double lr_now) {
   u.td_loss += td;
   u.gn_td += u.grad_td.norm();
   u.gn_pib += u.grad_pib.norm();
-  u.staleness += static_cast<double>(u.requested - m.version);
+  u.staleness += static_cast<double>(u.requested - u.version_offset - m.version);
   ++u.count;
 }
 
@@ -872,6 +876,7 @@ void Trainer::Impl::load(CheckpointReader& r) {
     unit.deploy(u.params, replay_rng);
     replay_rng.set_state(u.target_rng_before_last);
     net->target(l).deploy(u.target_params, replay_rng);
+    u.version_offset = u.requested - unit.version();
   }
   std::istringstream rb(r.string(), std::ios::binary);
   replay = replay::UniformReplay::load(rb, r.source() + " (replay)");

@@ -374,3 +374,32 @@ TEST_CASE("learning_starts above the transition queue's capacity runs to the end
   CHECK(fs::exists(dir / "checkpoint_9000.pib"));
   fs::remove_all(dir);
 }
+
+// A resumed run re-programs its devices, whose deploy count restarts; the learner's does not. In the sync
+// schedule every measurement sees the last deploy, so the staleness is 0 before and after a resume.
+TEST_CASE("a resumed sync run logs staleness 0", "[agent]") {
+  const auto dir = temp_dir("resume_staleness");
+  auto cfg = small_config(1600);
+  cfg.checkpoint_every = 800;
+  auto staleness_of = [](Trainer& t, const fs::path& out) {
+    std::vector<double> seen;
+    pib::agent::Callbacks cb;
+    cb.on_interval = [&](const pib::agent::IntervalMetrics& im) {
+      for (const auto& u : im.units)
+        seen.push_back(u.staleness);
+    };
+    t.run(cb, out);
+    return seen;
+  };
+  Trainer whole(cfg);
+  const auto before = staleness_of(whole, dir / "whole");
+  REQUIRE(!before.empty());
+  for (const double s : before)
+    CHECK(s == 0.0);
+  auto resumed = Trainer::resume(dir / "whole" / "checkpoint_800.pib");
+  const auto after = staleness_of(*resumed, dir / "resumed");
+  REQUIRE(!after.empty());
+  for (const double s : after)
+    CHECK(s == 0.0);
+  fs::remove_all(dir);
+}
