@@ -17,6 +17,7 @@
 #include "agent/checkpoint_io.hpp"
 #include "agent/network.hpp"
 #include "agent/nstep.hpp"
+#include "agent/observation.hpp"
 #include "agent/programmer.hpp"
 #include "bottleneck/objectives.hpp"
 #include "common/error.hpp"
@@ -135,7 +136,7 @@ struct UnitLearner {
 struct Trainer::Impl {
   RlConfig cfg;
   std::unique_ptr<envs::Environment> env;
-  std::vector<double> obs_scale;
+  std::optional<ObservationScale> obs_scale;
   double sigma_x = 1.0;
   std::unique_ptr<QNetwork> net;
   std::vector<std::unique_ptr<UnitLearner>> learners;
@@ -182,7 +183,6 @@ struct Trainer::Impl {
   explicit Impl(RlConfig c);
   void build();
   void calibrate();
-  void scale(const Eigen::Ref<const Matrix>& raw, Matrix& out) const;
 
   // Actor.
   void actor_step();
@@ -234,21 +234,8 @@ Trainer::Impl::Impl(RlConfig c)
 }
 
 void Trainer::Impl::build() {
-  const auto& space = env->observation_space();
   const auto dim = env->observation_dim();
-  obs_scale = cfg.obs_scale;
-  if (!obs_scale.empty() && obs_scale.size() != dim)
-    raise<ConfigError>("obs_scale: ", obs_scale.size(), " values, but ", cfg.env, " has ", dim,
-                       " observations: give ", dim, " values, or leave obs_scale out to scale by the bounds");
-  if (obs_scale.empty()) {
-    for (std::size_t i = 0; i < dim; ++i) {
-      const double bound = std::max(std::abs(double(space.low[i])), std::abs(double(space.high[i])));
-      if (!std::isfinite(bound) || bound <= 0.0)
-        raise<ConfigError>("obs_scale: observation ", i, " of ", cfg.env,
-                           " has an infinite bound; give obs_scale explicitly (", dim, " values)");
-      obs_scale.push_back(bound);
-    }
-  }
+  obs_scale.emplace(cfg.obs_scale, *env);
   net = std::make_unique<QNetwork>(cfg.units, static_cast<Eigen::Index>(dim), env->action_count(),
                                    cfg.time_scale, cfg.seed);
   learners.clear();
@@ -294,17 +281,11 @@ void Trainer::Impl::calibrate() {
     o = (r.terminated || r.truncated) ? cal_env->reset() : r.observation;
   }
   Matrix x;
-  scale(raw, x);
+  obs_scale->apply(raw, x);
   net->calibrate(x, rng);
   // pib.x_width on a batch-sized sample, fixed for the run.
   sigma_x = cfg.pib.x_width.select(x.topRows(std::min<Eigen::Index>(n, cfg.batch_size)));
   if (!(sigma_x > 0.0) || !std::isfinite(sigma_x)) sigma_x = 1.0;
-}
-
-void Trainer::Impl::scale(const Eigen::Ref<const Matrix>& raw, Matrix& out) const {
-  out.resize(raw.rows(), raw.cols());
-  for (Eigen::Index j = 0; j < raw.cols(); ++j)
-    out.col(j) = raw.col(j) / obs_scale[static_cast<std::size_t>(j)];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -324,9 +305,7 @@ void Trainer::Impl::actor_step() {
   if (actor_rng.uniform() < epsilon(t)) {
     action = static_cast<int>(actor_rng.below(static_cast<std::uint64_t>(env->action_count())));
   } else {
-    actor_x.resize(1, static_cast<Eigen::Index>(obs.size()));
-    for (std::size_t k = 0; k < obs.size(); ++k)
-      actor_x(0, static_cast<Eigen::Index>(k)) = obs[k] / obs_scale[k];
+    obs_scale->apply(obs, actor_x);
     action = net->act(actor_x, actor_rng);
   }
   const auto r = env->step(action);
@@ -411,8 +390,8 @@ void Trainer::Impl::update(std::int64_t known_steps) {
   const auto t0 = Clock::now();
   const bool async = cfg.schedule == Schedule::async;
   replay.sample(static_cast<std::size_t>(cfg.batch_size), rng_sample, batch);
-  scale(batch.obs, xs);
-  scale(batch.next_obs, xn);
+  obs_scale->apply(batch.obs, xs);
+  obs_scale->apply(batch.next_obs, xn);
   const auto L = net->depth();
   m_s.resize(L);
   m_next.resize(L);
@@ -935,13 +914,12 @@ std::vector<double> Trainer::evaluate(int episodes, std::uint64_t eval_seed) {
   auto env = envs::make(impl_->cfg.env);
   Rng rng(eval_seed * 7919 + 11);
   std::vector<double> out;
-  Matrix x(1, static_cast<Eigen::Index>(env->observation_dim()));
+  Matrix x;
   for (int e = 0; e < episodes; ++e) {
     auto o = env->reset(eval_seed + static_cast<std::uint64_t>(e));
     double ret = 0.0;
     while (true) {
-      for (std::size_t k = 0; k < o.size(); ++k)
-        x(0, static_cast<Eigen::Index>(k)) = o[k] / impl_->obs_scale[k];
+      impl_->obs_scale->apply(o, x);
       const auto r = env->step(impl_->net->act(x, rng));
       ret += r.reward;
       if (r.terminated || r.truncated) break;

@@ -341,8 +341,8 @@ TEST_CASE("faults a unit cannot take are config errors before the run starts", "
 }
 
 // The actor hands transitions to the learner through an 8,192-slot queue. Before learning starts nothing
-// samples the replay buffer, but the queue must still be emptied: a learning_starts above the queue's capacity
-// (and above buffer_size) used to hang the sync schedule forever.
+// samples the replay buffer, but the queue must still be emptied: a learning_starts above the queue's
+// capacity (and above buffer_size) used to hang the sync schedule forever.
 TEST_CASE("learning_starts above the transition queue's capacity runs to the end", "[agent][concurrency]") {
   for (const auto schedule : {pib::agent::Schedule::sync, pib::agent::Schedule::async}) {
     auto cfg = small_config(9400);
