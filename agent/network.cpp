@@ -31,10 +31,10 @@ QNetwork::QNetwork(const nlohmann::json& unit_configs, Eigen::Index input_dim, i
       c["input_high"] = 1.0;
     }
     if (time_scale > 0.0) c["time_scale"] = time_scale;
-    online_.push_back(units::make_unit(c, seed * 1000 + l));
+    online_.push_back(units::make_unit(c, derive_seed(seed, Stream::unit, l)));
     target_.push_back(online_.back()->clone());
     const auto out = online_.back()->output_dim();
-    heads_.emplace_back(out, action_count, seed * 31337 + 7 + l);
+    heads_.emplace_back(out, action_count, derive_seed(seed, Stream::head, l));
     target_heads_.push_back(heads_.back());
     in = out;
   }

@@ -150,7 +150,7 @@ struct Trainer::Impl {
   bool episode_running = false;
   double episode_return = 0.0;
   int episode_length = 0;
-  std::int64_t actor_episode = 0;               // episodes started (seeds cfg.seed + index)
+  std::int64_t actor_episode = 0;               // episodes started (episode e resets with Stream::episode, e)
   std::atomic<std::int64_t> steps{0};           // environment steps taken (written by the actor)
   std::vector<EpisodeRecord> pending_episodes;  // guarded by episode_mutex
   std::mutex episode_mutex;
@@ -220,12 +220,12 @@ Trainer::Impl::Impl(RlConfig c)
     : cfg(std::move(c)),
       env(envs::make(cfg.env)),
       replay(static_cast<std::size_t>(cfg.buffer_size), env->observation_dim()),
-      actor_rng(cfg.seed * 7919 + 1),
+      actor_rng(Rng::derive(cfg.seed, Stream::actor)),
       nstep(cfg.n_step, cfg.gamma),
-      rng_sample(cfg.seed * 7919 + 2),
-      rng_online(cfg.seed * 7919 + 3),
-      rng_next(cfg.seed * 7919 + 4),
-      rng_target(cfg.seed * 7919 + 5) {
+      rng_sample(Rng::derive(cfg.seed, Stream::replay)),
+      rng_online(Rng::derive(cfg.seed, Stream::measure, 0)),
+      rng_next(Rng::derive(cfg.seed, Stream::measure, 1)),
+      rng_target(Rng::derive(cfg.seed, Stream::measure, 2)) {
   if (env->observation_dim() > replay::kDefaultMaxObsDim)
     raise<ConfigError>("env: ", cfg.env, " has ", env->observation_dim(),
                        " observation values, more than the ", replay::kDefaultMaxObsDim,
@@ -244,8 +244,8 @@ void Trainer::Impl::build() {
     u->params = net->online(l).parameters();
     u->target_params = u->params;
     u->adam.reset(u->params.size() + net->head(l).parameter_count());
-    u->deploy_rng.reseed(cfg.seed * 1000003 + 17 * l + 1);
-    u->target_rng.reseed(cfg.seed * 1000003 + 17 * l + 2);
+    u->deploy_rng = Rng::derive(cfg.seed, Stream::deploy, l);
+    u->target_rng = Rng::derive(cfg.seed, Stream::target_deploy, l);
     u->requested = net->online(l).version();
     u->version_offset = 0;
     learners.push_back(std::move(u));
@@ -254,7 +254,7 @@ void Trainer::Impl::build() {
   for (std::size_t k = 0; k < cfg.faults.size(); ++k) {
     const auto& f = cfg.faults[k];
     try {
-      Rng probe(0);
+      Rng probe = Rng::derive(cfg.seed, Stream::fault, k);  // the draws inject_fault(k) makes
       net->online(static_cast<std::size_t>(f.unit)).clone()->inject_faults(f.inject, probe);
     } catch (const Error& e) {
       raise<ConfigError>("faults[", k, "] (unit ", f.unit, "): ", e.what());
@@ -268,10 +268,10 @@ void Trainer::Impl::build() {
 // seed: the same for a fresh run and its resumption.
 void Trainer::Impl::calibrate() {
   auto cal_env = envs::make(cfg.env);
-  Rng rng(cfg.seed * 7919 + 6);
+  Rng rng = Rng::derive(cfg.seed, Stream::calibration);
   const Eigen::Index n = 1024;
   Matrix raw(n, static_cast<Eigen::Index>(cal_env->observation_dim()));
-  auto o = cal_env->reset(cfg.seed + 1000000007ULL);
+  auto o = cal_env->reset(derive_seed(cfg.seed, Stream::calibration_episode));
   for (Eigen::Index i = 0; i < n; ++i) {
     for (std::size_t k = 0; k < o.size(); ++k)
       raw(i, static_cast<Eigen::Index>(k)) = o[k];
@@ -294,7 +294,8 @@ void Trainer::Impl::calibrate() {
 void Trainer::Impl::actor_step() {
   const auto t = steps.load(std::memory_order_relaxed);
   if (!episode_running) {
-    const auto o = env->reset(cfg.seed * 1000003ULL + static_cast<std::uint64_t>(actor_episode));
+    const auto o =
+        env->reset(derive_seed(cfg.seed, Stream::episode, static_cast<std::uint64_t>(actor_episode)));
     obs.assign(o.begin(), o.end());
     episode_running = true;
     episode_return = 0.0;
@@ -548,7 +549,7 @@ void Trainer::Impl::wait_deploys() {
 void Trainer::Impl::inject_fault(std::size_t k) {
   const auto& f = cfg.faults[k];
   const auto l = static_cast<std::size_t>(f.unit);
-  Rng a(cfg.seed * 1000003 + 7919 * k + 5);
+  Rng a = Rng::derive(cfg.seed, Stream::fault, k);
   Rng b = a;
   net->online(l).inject_faults(f.inject, a);
   net->target(l).inject_faults(f.inject, b);
@@ -912,11 +913,11 @@ std::vector<double> Trainer::evaluate(int episodes, std::uint64_t eval_seed) {
   PIB_EXPECTS(episodes > 0, "evaluate needs a positive episode count, got ", episodes);
   impl_->wait_deploys();
   auto env = envs::make(impl_->cfg.env);
-  Rng rng(eval_seed * 7919 + 11);
+  Rng rng = Rng::derive(eval_seed, Stream::evaluation);
   std::vector<double> out;
   Matrix x;
   for (int e = 0; e < episodes; ++e) {
-    auto o = env->reset(eval_seed + static_cast<std::uint64_t>(e));
+    auto o = env->reset(derive_seed(eval_seed, Stream::evaluation_episode, static_cast<std::uint64_t>(e)));
     double ret = 0.0;
     while (true) {
       impl_->obs_scale->apply(o, x);

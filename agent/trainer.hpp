@@ -112,7 +112,8 @@ class Trainer {
   const RlConfig& config() const;
   std::int64_t env_steps() const;
 
-  // Greedy evaluation of the current network on fresh episodes (seeds eval_seed, eval_seed + 1, ...).
+  // Greedy evaluation of the current network on fresh episodes: episode e resets with
+  // derive_seed(eval_seed, Stream::evaluation_episode, e); measurement noise from Stream::evaluation.
   std::vector<double> evaluate(int episodes, std::uint64_t eval_seed);
 
  private:
