@@ -274,6 +274,7 @@ TEST_CASE("CartPole-v1: the recipe learns with a digital Q-network", "[agent][sl
   auto cfg = RlConfig::from_json(
       {{"seed", 0},
        {"total_steps", 150000},
+       {"obs_scale", {2.4, 3.0, 0.21, 3.0}},
        {"units",
         nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 64}, {"activation", "relu"}}})}});
   Trainer t(cfg);
