@@ -1,10 +1,14 @@
 #pragma once
-// The checkpoint file format: magic "PIBCKPT\0", u32 version, then the trainer's fields in order, then a
-// u64 FNV-1a hash of every byte before it. Written to a temporary file in the same directory, flushed,
-// fsync'ed and renamed, so a crash never leaves a broken checkpoint under the final name. Every read
-// failure (missing file, truncation, foreign magic, other version, hash mismatch) is a pib::FileError
-// naming the file.
+// The checkpoint file: a pib binary record (common/binary_io.hpp: magic "PIBCKPT", a version, the fields,
+// a hash), written atomically. Every read failure (missing file, truncation, foreign magic, other version,
+// hash mismatch) is a pib::FileError naming the file.
+//
+// The trainer's state is written and read by one field list: each part has a `serialize(Archive&)` that
+// calls `a(field)` for every field in order, and is run with a SaveArchive to write and a LoadArchive to
+// read, so the two directions cannot drift apart. `Archive::loading` tells a part to rebuild what follows
+// from a field (re-program a device, restore an environment) after reading it.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -14,111 +18,96 @@
 
 #include <Eigen/Core>
 
-#include "common/error.hpp"
+#include "common/binary_io.hpp"
 #include "common/random.hpp"
+#include "replay/transition.hpp"
 
 namespace pib::agent {
 
-inline constexpr std::uint32_t kCheckpointVersion = 2;
+inline constexpr BinaryFormat kCheckpointFormat{"PIBCKPT", 3, "checkpoint"};
 
-class CheckpointWriter {
+class SaveArchive {
  public:
-  CheckpointWriter();
-  void bytes(const void* data, std::size_t n) { buffer_.append(static_cast<const char*>(data), n); }
-  // Scalars only: a struct's padding bytes would make equal states write different files.
+  static constexpr bool loading = false;
+  SaveArchive() : w_(kCheckpointFormat) {}
+
   template <typename T>
-  void value(const T& v) {
-    static_assert(std::is_arithmetic_v<T>, "write structs field by field");
-    bytes(&v, sizeof(T));
-  }
+  requires std::is_arithmetic_v<T>
+  void operator()(T& v) { w_.value(v); }
   template <typename T>
-  void vector(const std::vector<T>& v) {
-    value(static_cast<std::uint64_t>(v.size()));
-    bytes(v.data(), v.size() * sizeof(T));
+  void operator()(std::atomic<T>& v) {
+    w_.value(v.load());
   }
   template <typename T>
-  void optional(const std::optional<T>& v) {
-    value(v.has_value());
-    value(v.value_or(T{}));
+  void operator()(std::vector<T>& v) {
+    w_.vector(v);
   }
-  void string(const std::string& s) {
-    value(static_cast<std::uint64_t>(s.size()));
-    bytes(s.data(), s.size());
+  template <typename T>
+  void operator()(std::optional<T>& v) {
+    w_.optional(v);
   }
-  void eigen(const Eigen::VectorXd& v) {
-    value(static_cast<std::uint64_t>(v.size()));
-    bytes(v.data(), static_cast<std::size_t>(v.size()) * sizeof(double));
+  void operator()(std::string& s) { w_.string(s); }
+  // A parameter vector of a known size.
+  void operator()(Eigen::VectorXd& v, Eigen::Index expected) {
+    PIB_EXPECTS(v.size() == expected, "a parameter vector of ", v.size(), " values, expected ", expected);
+    w_.eigen(v);
   }
-  void rng_state(const Rng::State& s) {
-    for (const auto word : s.words)
-      value(word);
-    value(s.spare);
-    value(s.has_spare);
-  }
-  void rng(const Rng& r) { rng_state(r.state()); }
+  void operator()(Rng::State& s) { w_.rng_state(s); }
+  void operator()(Rng& r) { w_.rng(r); }
+  // Field by field: the struct's padding bytes would make equal states write different checkpoints.
+  void operator()(replay::Transition& t);
+  // Saving needs no checks: what is written was valid when the run held it.
+  template <typename... Parts>
+  void check(bool, Parts&&...) const {}
+
   // Appends the hash and writes the file atomically.
-  void commit(const std::filesystem::path& file);
+  void commit(const std::filesystem::path& file) { w_.commit(file); }
 
  private:
-  std::string buffer_;
+  BinaryWriter w_;
 };
 
-class CheckpointReader {
+class LoadArchive {
  public:
-  explicit CheckpointReader(const std::filesystem::path& file);
-  void bytes(void* out, std::size_t n);
+  static constexpr bool loading = true;
+  // Reads the whole file and checks its header and hash.
+  explicit LoadArchive(const std::filesystem::path& file) : r_(kCheckpointFormat, file) {}
+
   template <typename T>
-  T value() {
-    static_assert(std::is_arithmetic_v<T>, "read structs field by field");
-    if constexpr (std::is_same_v<T, bool>) {
-      const auto flag = value<std::uint8_t>();
-      if (flag > 1) fail("a flag byte holds ", static_cast<int>(flag));
-      return flag == 1;
-    } else {
-      T v;
-      bytes(&v, sizeof(T));
-      return v;
-    }
+  requires std::is_arithmetic_v<T>
+  void operator()(T& v) { v = r_.value<T>(); }
+  template <typename T>
+  void operator()(std::atomic<T>& v) {
+    v.store(r_.value<T>());
   }
   template <typename T>
-  std::vector<T> vector() {
-    const auto n = count(sizeof(T));
-    std::vector<T> v(n);
-    bytes(v.data(), n * sizeof(T));
-    return v;
+  void operator()(std::vector<T>& v) {
+    v = r_.vector<T>();
   }
   template <typename T>
-  std::optional<T> optional() {
-    const bool has = value<bool>();
-    const T v = value<T>();
-    return has ? std::optional<T>(v) : std::nullopt;
+  void operator()(std::optional<T>& v) {
+    v = r_.optional<T>();
   }
-  std::string string();
-  // A vector of exactly `expected` doubles (a parameter vector of a known size).
-  Eigen::VectorXd eigen(Eigen::Index expected);
-  Rng::State rng_state() {
-    Rng::State s{};
-    for (auto& word : s.words)
-      word = value<std::uint64_t>();
-    s.spare = value<double>();
-    s.has_spare = value<bool>();
-    return s;
+  void operator()(std::string& s) { s = r_.string(); }
+  void operator()(Eigen::VectorXd& v, Eigen::Index expected) { v = r_.eigen(expected); }
+  void operator()(Rng::State& s) { s = r_.rng_state(); }
+  void operator()(Rng& r) { r_.rng(r); }
+  void operator()(replay::Transition& t);
+  // A value read that the run cannot hold fails as a corrupt checkpoint.
+  template <typename... Parts>
+  void check(bool ok, Parts&&... parts) const {
+    if (!ok) fail(std::forward<Parts>(parts)...);
   }
-  void rng(Rng& r) { r.set_state(rng_state()); }
-  // Requires that every byte was read.
-  void finish() const;
-  const std::string& source() const { return source_; }
   template <typename... Parts>
   [[noreturn]] void fail(Parts&&... parts) const {
-    raise<FileError>(source_, ": corrupt checkpoint: ", std::forward<Parts>(parts)...);
+    r_.fail("corrupt checkpoint: ", std::forward<Parts>(parts)...);
   }
+  // Requires that every byte was read.
+  void finish() { r_.finish(); }
+  const std::string& source() const { return r_.source(); }
 
  private:
-  std::size_t count(std::size_t element_size);
-  std::string source_;
-  std::string data_;
-  std::size_t pos_ = 0;
-  std::size_t end_ = 0;  // payload end (before the hash)
+  BinaryReader r_;
 };
 
 }  // namespace pib::agent

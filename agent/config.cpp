@@ -86,7 +86,8 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
   }
   if (const auto& u = r.child("units"); !u.is_null()) c.units = u;
   r.get("time_scale", c.time_scale);
-  c.faults = units::read_fault_events(r.child("faults"), "faults", c.units.is_array() ? c.units.size() : 0, true);
+  c.faults =
+      units::read_fault_events(r.child("faults"), "faults", c.units.is_array() ? c.units.size() : 0, true);
   r.finish();
   c.validate();
   return c;

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bottleneck/objectives.hpp"
 #include "bottleneck/settings.hpp"
 #include "common/adam.hpp"
 #include "units/fault.hpp"
@@ -25,7 +26,7 @@
 namespace pib::agent {
 
 enum class Schedule { sync, async };
-enum class TdLoss { squared, huber };
+using TdLoss = bottleneck::TdLoss;  // squared | huber (bottleneck/objectives.hpp)
 
 // The "pib" object: the shared keys (alpha, beta, z_width, z_kernel, x_width; bottleneck/settings.hpp) and
 // the agent's own. x_width fixes sigma of the scaled states once, from the calibration states.

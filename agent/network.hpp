@@ -29,8 +29,11 @@ using Vector = units::Vector;
 
 class QNetwork {
  public:
-  // Builds the units from `unit_configs` (input_dim filled in along the cascade), heads with
-  // `action_count` outputs, target devices as clones. `time_scale` > 0 overrides every unit's.
+  // Builds the units of `unit_configs` as one chain (units::resolve_chain and build_chain: input sizes filled
+  // in along the cascade, unit l seeded derive_seed(seed, Stream::unit, l)), heads with `action_count`
+  // outputs (head l seeded derive_seed(seed, Stream::head, l)), target devices as clones. `time_scale` > 0
+  // overrides every unit's. An optical unit whose input is bounded (the first, or after a tanh unit) gets
+  // the fixed input range [-1, 1] unless its config sets input_low/input_high.
   QNetwork(const nlohmann::json& unit_configs, Eigen::Index input_dim, int action_count, double time_scale,
            std::uint64_t seed);
 
@@ -56,9 +59,6 @@ class QNetwork {
   void publish_policy();
 
  private:
-  void measure(std::vector<std::unique_ptr<units::Unit>>& units, const Matrix& x,
-               std::vector<units::Measurement>& out, Rng& rng);
-
   nlohmann::json configs_;
   int action_count_;
   std::vector<std::unique_ptr<units::Unit>> online_, target_;

@@ -12,9 +12,14 @@
 //  * sync:  the actor and the learner alternate on the calling thread; every unit update and every deploy
 //           finishes before the next step. Bit-reproducible for a seed, also across checkpoint/resume.
 //  * async: the actor runs on its own thread (throttled to stay at most one update ahead); unit updates are
-//           oneTBB tasks; a unit's deploy runs as a task while the learner samples the next batch and
-//           computes the next targets, so measurements use whatever parameters the device last finished
-//           deploying (the staleness is recorded).
+//           oneTBB tasks; a unit's deploy runs on its programming thread while the learner samples the next
+//           batch and computes the next targets, so measurements use whatever parameters the device last
+//           finished deploying (the staleness is recorded).
+//
+// The parts: agent/actor (stepping, n-step returns, episodes, exploration, the transition sink),
+// agent/learner (sampling, targets, unit updates, deploys, target updates, faults), agent/metrics,
+// agent/checkpoint_io (the archives every part's serialize runs with), agent/observation (the one
+// observation scaling); this file's trainer builds them and runs the one loop both schedules share.
 //
 // The trainer never prints: it reports through callbacks, which run on the calling (learner) thread.
 
@@ -30,55 +35,10 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/config.hpp"
+#include "agent/metrics.hpp"
 #include "units/unit.hpp"
 
 namespace pib::agent {
-
-struct EpisodeRecord {
-  std::int64_t episode = 0;  // 0-based index
-  double episode_return = 0.0;
-  int length = 0;
-  std::int64_t step = 0;  // environment steps when it ended
-};
-
-struct UnitMetrics {
-  double td_loss = 0.0;  // mean over the interval's updates
-  double pib_loss = 0.0;
-  double i_xz = 0.0;           // bits
-  double i_yz = 0.0;           // bits
-  double grad_norm_td = 0.0;   // norm of lambda * dL_TD / dtheta (unit layer), mean
-  double grad_norm_pib = 0.0;  // norm of dL_PIB / dtheta (unit layer), mean
-  double staleness = 0.0;      // mean parameter versions the measured device lagged behind the learner
-  units::DeviceLedger ledger;  // cumulative device time
-};
-
-struct IntervalMetrics {
-  std::int64_t step = 0;
-  std::int64_t updates = 0;
-  std::int64_t episodes = 0;
-  std::optional<double> mean_return_100;  // once there are 100 episodes
-  double epsilon = 0.0;
-  double lr = 0.0;
-  double steps_per_s = 0.0;    // over the interval
-  double updates_per_s = 0.0;  // over the interval
-  double wall_s = 0.0;         // since the start of this run (not counting earlier runs before a resume)
-  double eta_s = 0.0;          // time left at the current rate if the run goes to total_steps
-  std::vector<UnitMetrics> units;
-};
-
-struct Summary {
-  std::string env;
-  std::optional<std::int64_t> solved_at_step;
-  std::optional<double> best_mean_return_100;
-  std::int64_t env_steps = 0;
-  std::int64_t updates = 0;
-  std::int64_t episodes = 0;
-  double wall_s = 0.0;
-  double compute_s = 0.0;  // learner wall time spent in updates
-  std::string schedule;
-  nlohmann::json device;  // per unit: kind, timing, ledger
-  nlohmann::json to_json() const;
-};
 
 struct Callbacks {
   std::function<void(const EpisodeRecord&)> on_episode;
@@ -112,7 +72,8 @@ class Trainer {
   const RlConfig& config() const;
   std::int64_t env_steps() const;
 
-  // Greedy evaluation of the current network on fresh episodes (seeds eval_seed, eval_seed + 1, ...).
+  // Greedy evaluation of the current network on fresh episodes: episode e resets with
+  // derive_seed(eval_seed, Stream::evaluation_episode, e); measurement noise from Stream::evaluation.
   std::vector<double> evaluate(int episodes, std::uint64_t eval_seed);
 
  private:

@@ -1,5 +1,6 @@
 #include "bottleneck/objectives.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "bottleneck/simd.hpp"
@@ -375,6 +376,34 @@ Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
     gaussian_backward(ws.g2, ws.k2, Z2, t.sigma_z, dL_dZ2);
   }
   return t;
+}
+
+double td_loss(const Eigen::Ref<const Matrix>& Q, const std::vector<int>& actions,
+               const Eigen::Ref<const Eigen::VectorXd>& targets, TdLoss kind, Eigen::Ref<Matrix> dL_dQ) {
+  const auto n = Q.rows();
+  if (n == 0 || static_cast<Eigen::Index>(actions.size()) != n || targets.size() != n ||
+      dL_dQ.rows() != n || dL_dQ.cols() != Q.cols())
+    raise<InvalidArgument>("td_loss: ", n, " rows of Q, ", actions.size(), " actions, ", targets.size(),
+                           " targets and a ", dL_dQ.rows(), " x ", dL_dQ.cols(), " gradient (expected ", n,
+                           " x ", Q.cols(), ")");
+  dL_dQ.setZero();
+  double loss = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int a = actions[static_cast<std::size_t>(i)];
+    if (a < 0 || a >= Q.cols())
+      raise<InvalidArgument>("td_loss: action ", a, " of sample ", i, " is outside [0, ", Q.cols(), ")");
+    const double delta = Q(i, a) - targets(i);
+    double g;
+    if (kind == TdLoss::huber) {
+      loss += std::abs(delta) <= 1.0 ? 0.5 * delta * delta : std::abs(delta) - 0.5;
+      g = std::clamp(delta, -1.0, 1.0);
+    } else {
+      loss += 0.5 * delta * delta;
+      g = delta;
+    }
+    dL_dQ(i, a) = g / static_cast<double>(n);
+  }
+  return loss / static_cast<double>(n);
 }
 
 }  // namespace pib::bottleneck

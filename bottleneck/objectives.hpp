@@ -3,6 +3,7 @@
 //
 //   supervised / RL:   L = -I(Y; Z) + beta I(X; Z)                       pib_loss
 //   self-supervised:   L = -I(Z1; Z2) + beta [I(X1; Z1) + I(X2; Z2)]     ssl_loss
+//   RL, the TD part:   L = mean_i rho(Q(s_i, a_i) - y_i)                  td_loss
 //
 // Z's Gram matrix uses the Gaussian kernel with sigma chosen per batch by PibConfig::z_width and held fixed
 // in the gradient, or (PibConfig::z_kernel) the linear kernel of the batch-centred Z. What depends only on
@@ -128,5 +129,16 @@ Terms pib_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z, con
 Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
                const Eigen::Ref<const Matrix>& Z2, const PibConfig& cfg, Workspace& ws,
                Eigen::Ref<Matrix> dL_dZ1, Eigen::Ref<Matrix> dL_dZ2);
+
+// The temporal-difference loss of the RL objective, L_l = L_PIB,l + lambda L_TD,l (the caller weights by
+// lambda): rho(d) = d^2 / 2 (squared) or the Huber loss with threshold 1 (d^2 / 2 for |d| <= 1, |d| - 1/2
+// beyond).
+enum class TdLoss { squared, huber };
+
+// L = (1/n) sum_i rho(Q(i, a_i) - y_i) over a batch of n rows of Q values (n x actions), the actions taken
+// and the targets y (held constant). Writes dL/dQ into dL_dQ (n x actions): rho'(delta_i) / n at the taken
+// action, 0 elsewhere. Throws InvalidArgument on mismatched sizes or an action outside [0, actions).
+double td_loss(const Eigen::Ref<const Matrix>& Q, const std::vector<int>& actions,
+               const Eigen::Ref<const Eigen::VectorXd>& targets, TdLoss kind, Eigen::Ref<Matrix> dL_dQ);
 
 }  // namespace pib::bottleneck

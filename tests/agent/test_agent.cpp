@@ -274,6 +274,7 @@ TEST_CASE("CartPole-v1: the recipe learns with a digital Q-network", "[agent][sl
   auto cfg = RlConfig::from_json(
       {{"seed", 0},
        {"total_steps", 150000},
+       {"obs_scale", {2.4, 3.0, 0.21, 3.0}},
        {"units",
         nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 64}, {"activation", "relu"}}})}});
   Trainer t(cfg);
@@ -338,4 +339,82 @@ TEST_CASE("faults a unit cannot take are config errors before the run starts", "
                     Catch::Contains("faults[0].unit"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"faults", {{{"at_step", 5}, {"unit", 0}}}}}),
                     Catch::Contains("faults[0]"));
+}
+
+// The actor hands transitions to the learner through an 8,192-slot queue. Before learning starts nothing
+// samples the replay buffer, but the queue must still be emptied: a learning_starts above the queue's
+// capacity (and above buffer_size) used to hang the sync schedule forever.
+TEST_CASE("learning_starts above the transition queue's capacity runs to the end", "[agent][concurrency]") {
+  for (const auto schedule : {pib::agent::Schedule::sync, pib::agent::Schedule::async}) {
+    auto cfg = small_config(9400);
+    cfg.learning_starts = 9000;  // > 8192 queue slots, > buffer_size 5000
+    cfg.buffer_size = 5000;
+    cfg.metrics_every = 4000;
+    cfg.checkpoint_every = 0;
+    cfg.schedule = schedule;
+    Trainer t(cfg);
+    const auto s = t.run({}, {});
+    CHECK(s.env_steps == 9400);
+    CHECK(s.updates == (9400 - 9000) / 4);
+  }
+  // A batch as large as the buffer and a checkpoint while the queue holds more than it can take.
+  const auto dir = temp_dir("large_start");
+  auto cfg = small_config(9000);
+  cfg.learning_starts = 8600;
+  cfg.batch_size = 64;
+  cfg.buffer_size = 64;
+  cfg.checkpoint_every = 8500;
+  Trainer t(cfg);
+  const auto s = t.run({}, dir);
+  CHECK(s.env_steps == 9000);
+  CHECK(s.updates == (9000 - 8600) / 4);
+  int checkpoints = 0;  // one before learning starts (at the actor's first stop past 8,500), one at the end
+  for (const auto& e : fs::directory_iterator(dir))
+    checkpoints += e.path().extension() == ".pib";
+  CHECK(checkpoints == 2);
+  CHECK(fs::exists(dir / "checkpoint_9000.pib"));
+  fs::remove_all(dir);
+}
+
+// A resumed run re-programs its devices, whose deploy count restarts; the learner's does not. In the sync
+// schedule every measurement sees the last deploy, so the staleness is 0 before and after a resume.
+TEST_CASE("a resumed sync run logs staleness 0", "[agent]") {
+  const auto dir = temp_dir("resume_staleness");
+  auto cfg = small_config(1600);
+  cfg.checkpoint_every = 800;
+  auto staleness_of = [](Trainer& t, const fs::path& out) {
+    std::vector<double> seen;
+    pib::agent::Callbacks cb;
+    cb.on_interval = [&](const pib::agent::IntervalMetrics& im) {
+      for (const auto& u : im.units)
+        seen.push_back(u.staleness);
+    };
+    t.run(cb, out);
+    return seen;
+  };
+  Trainer whole(cfg);
+  const auto before = staleness_of(whole, dir / "whole");
+  REQUIRE(!before.empty());
+  for (const double s : before)
+    CHECK(s == 0.0);
+  auto resumed = Trainer::resume(dir / "whole" / "checkpoint_800.pib");
+  const auto after = staleness_of(*resumed, dir / "resumed");
+  REQUIRE(!after.empty());
+  for (const double s : after)
+    CHECK(s == 0.0);
+  fs::remove_all(dir);
+}
+
+// Save and load run one field list: a checkpoint loaded and saved again is the same file.
+TEST_CASE("a checkpoint survives a load and a save byte for byte", "[agent]") {
+  const auto dir = temp_dir("roundtrip");
+  auto cfg = small_config(700);
+  cfg.n_step = 5;  // an n-step buffer that is rarely empty
+  Trainer t(cfg);
+  t.run({}, {});
+  t.save_checkpoint(dir / "a.pib");
+  auto again = Trainer::resume(dir / "a.pib");
+  again->save_checkpoint(dir / "b.pib");
+  CHECK(file_bytes(dir / "a.pib") == file_bytes(dir / "b.pib"));
+  fs::remove_all(dir);
 }

@@ -264,3 +264,38 @@ TEST_CASE("the AVX2 kernels and the portable path agree", "[bottleneck]") {
     CHECK((grad[1] - grad[0]).cwiseAbs().maxCoeff() <= 1e-10 * grad[0].cwiseAbs().maxCoeff());
   }
 }
+
+TEST_CASE("TD loss: value and dL/dQ at the taken action match finite differences", "[bottleneck]") {
+  pib::Rng rng(5);
+  const int n = 12, actions_n = 3;
+  Matrix Q = random_batch(rng, n, actions_n) * 2.0;  // deltas on both sides of the Huber threshold
+  std::vector<int> actions;
+  Eigen::VectorXd y(n);
+  for (int i = 0; i < n; ++i) {
+    actions.push_back(static_cast<int>(rng.below(actions_n)));
+    y(i) = rng.normal(0.0, 1.5);
+  }
+  for (const auto kind : {TdLoss::squared, TdLoss::huber}) {
+    INFO((kind == TdLoss::huber ? "huber" : "squared"));
+    Matrix grad(n, actions_n);
+    const double loss = td_loss(Q, actions, y, kind, grad);
+    double expected = 0.0;
+    for (int i = 0; i < n; ++i) {
+      const double d = Q(i, actions[static_cast<std::size_t>(i)]) - y(i);
+      expected += kind == TdLoss::squared || std::abs(d) <= 1.0 ? 0.5 * d * d : std::abs(d) - 0.5;
+      for (int a = 0; a < actions_n; ++a)
+        if (a != actions[static_cast<std::size_t>(i)]) CHECK(grad(i, a) == 0.0);
+    }
+    CHECK(loss == Approx(expected / n).epsilon(1e-12));
+    const auto f = [&](const Matrix& q) {
+      Matrix g(n, actions_n);
+      return td_loss(q, actions, y, kind, g);
+    };
+    CHECK(gradient_error(grad, finite_difference(f, Q, 1e-6)) <= 1.0);
+  }
+  Matrix grad(n, actions_n);
+  auto bad = actions;
+  bad[3] = actions_n;
+  CHECK_THROWS_AS(td_loss(Q, bad, y, TdLoss::squared, grad), pib::InvalidArgument);
+  CHECK_THROWS_AS(td_loss(Q, actions, y.head(n - 1), TdLoss::squared, grad), pib::InvalidArgument);
+}

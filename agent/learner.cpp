@@ -1,0 +1,307 @@
+#include "agent/learner.hpp"
+
+#include <chrono>
+#include <sstream>
+
+#include <tbb/parallel_invoke.h>
+#include <tbb/task_group.h>
+
+#include "agent/checkpoint_io.hpp"
+
+namespace pib::agent {
+namespace {
+
+bottleneck::RlTarget rl_target(const std::string& y) {
+  if (y == "action") return bottleneck::RlTarget::action;
+  if (y == "action_target") return bottleneck::RlTarget::action_target;
+  return bottleneck::RlTarget::td_target;
+}
+
+}  // namespace
+
+Learner::Learner(const RlConfig& cfg, QNetwork& net, const ObservationScale& scale, double sigma_x)
+    : cfg_(cfg),
+      net_(net),
+      scale_(scale),
+      sigma_x_(sigma_x),
+      replay_(static_cast<std::size_t>(cfg.buffer_size), scale.size()),
+      rng_sample_(Rng::derive(cfg.seed, Stream::replay)),
+      rng_online_(Rng::derive(cfg.seed, Stream::measure, 0)),
+      rng_next_(Rng::derive(cfg.seed, Stream::measure, 1)),
+      rng_target_(Rng::derive(cfg.seed, Stream::measure, 2)) {
+  for (std::size_t l = 0; l < net_.depth(); ++l) {
+    auto u = std::make_unique<UnitLearner>();
+    u->params = net_.online(l).parameters();
+    u->target_params = u->params;
+    u->adam.reset(u->params.size() + net_.head(l).parameter_count());
+    u->deploy_rng = Rng::derive(cfg.seed, Stream::deploy, l);
+    u->target_rng = Rng::derive(cfg.seed, Stream::target_deploy, l);
+    u->requested = net_.online(l).version();
+    units_.push_back(std::move(u));
+  }
+}
+
+Learner::~Learner() {
+  try {
+    wait_deploys();
+  } catch (...) {
+    // A deploy that failed after the run ended has nobody left to tell; the devices go away with us.
+  }
+}
+
+std::int64_t Learner::updates_due(std::int64_t steps) const {
+  const auto start = std::max<std::int64_t>(cfg_.learning_starts, 0);
+  if (steps < start + cfg_.update_every) return 0;
+  return (steps - start) / cfg_.update_every;
+}
+
+double Learner::lr(std::int64_t steps) const {
+  const auto& o = cfg_.optimizer;
+  return o.lr_final > 0.0 ? linear_schedule(o.lr, o.lr_final, cfg_.lr_decay_steps, steps) : o.lr;
+}
+
+void Learner::update(std::int64_t steps) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool async = cfg_.schedule == Schedule::async;
+  replay_.sample(static_cast<std::size_t>(cfg_.batch_size), rng_sample_, batch_);
+  scale_.apply(batch_.obs, xs_);
+  scale_.apply(batch_.next_obs, xn_);
+  const auto L = net_.depth();
+
+  // Measure the states (online) and the next states (target, and online for Double DQN). These overlap
+  // with deploys still in flight from the previous update.
+  auto measure_s = [&] { net_.measure_online(xs_, m_s_, rng_online_); };
+  auto measure_next = [&] {
+    if (cfg_.double_dqn) net_.measure_online(xn_, m_next_, rng_next_);
+  };
+  auto measure_target = [&] { net_.measure_target(xn_, m_target_, rng_target_); };
+  if (async) {
+    tbb::parallel_invoke(measure_s, measure_next, measure_target);
+  } else {
+    measure_s();
+    measure_next();
+    measure_target();
+  }
+
+  // TD targets from the last unit's heads.
+  const auto n = xs_.rows();
+  const auto last = L - 1;
+  net_.target_head(last).forward(m_target_[last].output, q_target_);
+  if (cfg_.double_dqn) net_.head(last).forward(m_next_[last].output, q_online_);
+  y_.resize(n);
+  actions_.resize(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double bootstrap;
+    if (cfg_.double_dqn) {
+      Eigen::Index a_star;
+      q_online_.row(i).maxCoeff(&a_star);
+      bootstrap = q_target_(i, a_star);
+    } else {
+      bootstrap = q_target_.row(i).maxCoeff();
+    }
+    y_(i) = batch_.rewards(i) + batch_.discounts(i) * (1.0 - batch_.terminated(i)) * bootstrap;
+    actions_[static_cast<std::size_t>(i)] = batch_.actions(i);
+  }
+
+  // The batch-constant part of every unit's PIB term (Gram matrices of X and Y), built once and shared.
+  if (cfg_.pib.enabled)
+    pib_targets_.emplace(bottleneck::BatchTargets::rl(xs_, sigma_x_, y_, cfg_.pib.sigma_y, cfg_.pib.alpha,
+                                                      rl_target(cfg_.pib.y), actions_, net_.action_count()));
+
+  const double lr_now = lr(steps);
+  if (async) {
+    tbb::task_group group;
+    for (std::size_t l = 0; l < L; ++l)
+      group.run([this, l, lr_now] { update_unit(l, lr_now); });
+    group.wait();
+  } else {
+    for (std::size_t l = 0; l < L; ++l)
+      update_unit(l, lr_now);
+  }
+  for (std::size_t l = 0; l < L; ++l)
+    deploy_unit(l);
+  net_.publish_policy();
+  const auto done = updates_.load(std::memory_order_relaxed) + 1;
+  updates_.store(done, std::memory_order_release);
+  if (cfg_.target_update == "polyak" || done % cfg_.target_update_every == 0) update_targets();
+  compute_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// One unit's local update: L_l = L_PIB,l + lambda L_TD,l on its own measured features.
+void Learner::update_unit(std::size_t l, double lr_now) {
+  auto& u = *units_[l];
+  auto& head = net_.head(l);
+  auto& unit = net_.online(l);
+  const auto& m = m_s_[l];
+  const auto n = m.output.rows();
+
+  // TD part through the unit's own Q head.
+  head.forward(m.output, u.q);
+  u.dq.resize(n, net_.action_count());
+  const double td = bottleneck::td_loss(u.q, actions_, y_, cfg_.td_loss, u.dq);
+  u.dq *= cfg_.lambda_td;
+  u.head_grad.resize(head.parameter_count());
+  u.dz_td.resize(n, m.output.cols());
+  head.backward(m.output, u.dq, u.head_grad, u.dz_td);
+  u.grad_td.resize(unit.parameter_count());
+  unit.gradient(m, u.dz_td, u.grad_td);
+
+  // PIB part: X = the scaled states, Y = the TD targets (or the action, or both).
+  u.grad_pib.setZero(unit.parameter_count());
+  if (cfg_.pib.enabled) {
+    u.dz_pib.resize(n, m.output.cols());
+    const auto terms = bottleneck::pib_loss(*pib_targets_, m.output, cfg_.pib, u.ws, u.dz_pib);
+    unit.gradient(m, u.dz_pib, u.grad_pib);
+    u.sums.pib_loss += terms.loss;
+    u.sums.i_xz += terms.i_xz;
+    u.sums.i_yz += terms.i_yz;
+  }
+
+  // Adam on [unit parameters, head parameters] with the global-norm clip.
+  const auto P = unit.parameter_count();
+  const auto H = head.parameter_count();
+  u.all_grad.resize(P + H);
+  u.all_grad.head(P) = u.grad_td + u.grad_pib;
+  u.all_grad.tail(H) = u.head_grad;
+  cfg_.optimizer.clip(u.all_grad);
+  u.all_params.resize(P + H);
+  u.all_params.head(P) = u.params;
+  u.all_params.tail(H) = head.parameters();
+  u.adam.step(u.all_params, u.all_grad, lr_now, cfg_.optimizer);
+  u.params = u.all_params.head(P);
+  head.set_parameters(u.all_params.tail(H));
+
+  u.sums.td_loss += td;
+  u.sums.gn_td += u.grad_td.norm();
+  u.sums.gn_pib += u.grad_pib.norm();
+  u.sums.staleness += static_cast<double>(u.requested - u.version_offset - m.version);
+  ++u.sums.count;
+}
+
+// Deploys a unit's intended parameters: in async mode on the unit's programming thread, overlapping the
+// next update's sampling and target computation (a device programs one parameter set at a time, so the
+// previous deploy is waited for first); in sync mode to completion.
+void Learner::deploy_unit(std::size_t l) {
+  auto& u = *units_[l];
+  auto& unit = net_.online(l);
+  u.programmer.wait();
+  ++u.requested;
+  u.deploy_rng_before_last = u.deploy_rng.state();
+  if (cfg_.schedule == Schedule::sync) {
+    unit.deploy(u.params, u.deploy_rng);
+    return;
+  }
+  u.deploying = u.params;  // the previous deploy has finished reading it
+  u.programmer.start([&unit, &u] { unit.deploy(u.deploying, u.deploy_rng); });
+}
+
+void Learner::wait_deploys() {
+  for (auto& u : units_)
+    u->programmer.wait();
+}
+
+// Hard copy (or Polyak average) of the intended parameters into the target devices and heads.
+void Learner::update_targets() {
+  for (std::size_t l = 0; l < net_.depth(); ++l) {
+    auto& u = *units_[l];
+    if (cfg_.target_update == "polyak") {
+      u.target_params = cfg_.polyak_tau * u.params + (1.0 - cfg_.polyak_tau) * u.target_params;
+      net_.target_head(l).set_parameters(cfg_.polyak_tau * net_.head(l).parameters() +
+                                         (1.0 - cfg_.polyak_tau) * net_.target_head(l).parameters());
+    } else {
+      u.target_params = u.params;
+      net_.target_head(l).set_parameters(net_.head(l).parameters());
+    }
+    u.target_rng_before_last = u.target_rng.state();
+    net_.target(l).deploy(u.target_params, u.target_rng);
+  }
+}
+
+std::vector<FaultEvent> Learner::inject_due_faults(std::int64_t steps) {
+  std::vector<FaultEvent> injected;
+  while (faults_applied_ < cfg_.faults.size() && cfg_.faults[faults_applied_].at_step <= steps) {
+    inject_fault(faults_applied_);
+    injected.push_back(cfg_.faults[faults_applied_]);
+    ++faults_applied_;
+  }
+  return injected;
+}
+
+// Injects fault k into its unit's online and target devices (one chip: the same fault draws for both).
+void Learner::inject_fault(std::size_t k) {
+  const auto& f = cfg_.faults[k];
+  const auto l = static_cast<std::size_t>(f.unit);
+  Rng a = Rng::derive(cfg_.seed, Stream::fault, k);
+  Rng b = a;
+  net_.online(l).inject_faults(f.inject, a);
+  net_.target(l).inject_faults(f.inject, b);
+}
+
+UnitMetrics Learner::take_metrics(std::size_t l) {
+  return units_[l]->sums.take(net_.online(l).ledger());
+}
+
+template <typename Archive>
+void Learner::serialize(Archive& a) {
+  a(updates_);
+  a(sigma_x_);
+  a(rng_sample_);
+  a(rng_online_);
+  a(rng_next_);
+  a(rng_target_);
+  auto faults = static_cast<std::uint64_t>(faults_applied_);
+  a(faults);
+  a.check(faults <= cfg_.faults.size(), faults, " faults applied, but the stored config lists ",
+          cfg_.faults.size());
+  if constexpr (Archive::loading) {
+    for (faults_applied_ = 0; faults_applied_ < faults; ++faults_applied_)
+      inject_fault(faults_applied_);
+  }
+  for (std::size_t l = 0; l < net_.depth(); ++l) {
+    auto& u = *units_[l];
+    auto& unit = net_.online(l);
+    const auto P = unit.parameter_count();
+    const auto H = net_.head(l).parameter_count();
+    a(u.params, P);
+    a(u.adam.m, P + H);
+    a(u.adam.v, P + H);
+    a(u.adam.t);
+    Vector head = net_.head(l).parameters(), target_head = net_.target_head(l).parameters();
+    a(head, H);
+    a(target_head, H);
+    a(u.target_params, P);
+    a(u.requested);
+    a(u.deploy_rng_before_last);
+    a(u.deploy_rng);
+    a(u.target_rng_before_last);
+    a(u.target_rng);
+    if constexpr (Archive::loading) {
+      net_.head(l).set_parameters(head);
+      net_.target_head(l).set_parameters(target_head);
+      // Re-program the devices exactly as they were: the same parameters with the same programming noise.
+      Rng again;
+      again.set_state(u.deploy_rng_before_last);
+      unit.deploy(u.params, again);
+      again.set_state(u.target_rng_before_last);
+      net_.target(l).deploy(u.target_params, again);
+      u.version_offset = u.requested - unit.version();
+    }
+  }
+  std::string replay_bytes;
+  if constexpr (!Archive::loading) {
+    std::ostringstream out(std::ios::binary);
+    replay_.save(out, "checkpoint replay");
+    replay_bytes = out.str();
+  }
+  a(replay_bytes);
+  if constexpr (Archive::loading) {
+    std::istringstream in(replay_bytes, std::ios::binary);
+    replay_ = replay::UniformReplay::load(in, a.source() + " (replay)");
+    net_.publish_policy();
+  }
+}
+
+template void Learner::serialize(SaveArchive&);
+template void Learner::serialize(LoadArchive&);
+
+}  // namespace pib::agent
