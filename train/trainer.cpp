@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "data/augment.hpp"
 #include "train/ideal.hpp"
+#include "units/chain.hpp"
 #include "units/memristor.hpp"
 #include "units/registry.hpp"
 
@@ -199,36 +200,23 @@ class Experiment {
     cb_.on_progress(p);
   }
 
-  // Fills input_dim along the cascade and checks every unit config by building it once.
-  void resolve_units() {
-    Eigen::Index dim = data_.num_features();
-    for (std::size_t l = 0; l < cfg_.units.size(); ++l) {
-      auto j = with_input_dim(cfg_.units[l], dim);
-      std::unique_ptr<Unit> u;
-      try {
-        u = units::make_unit(j, cfg_.seed + l);
-      } catch (const ConfigError& e) {
-        raise<ConfigError>("units[", l, "]: ", e.what());
-      }
-      if (u->input_dim() != dim)
-        raise<ConfigError>("units[", l, "]: input size ", u->input_dim(), " does not match ",
-                           l == 0 ? "the data's " : "the previous unit's output ", dim);
-      dim = u->output_dim();
-      unit_configs_.push_back(j);
-    }
-  }
+  // Resolves the unit configs along the chain (units::resolve_chain: input sizes filled in, every config
+  // checked by building it once; errors name "units[l]").
+  void resolve_units() { unit_configs_ = units::resolve_chain(cfg_.units, data_.num_features()); }
 
+  // The units of the resolved configs: the devices (units::build_chain), or ideal models of the same configs
+  // with the same unit seeds.
   Chain make_chain(bool ideal) const {
     Chain c;
-    for (std::size_t l = 0; l < unit_configs_.size(); ++l) {
-      const auto seed = cfg_.seed + l;
-      if (ideal)
-        c.units.push_back(
-            std::make_unique<IdealUnit>(unit_configs_[l], seed, "units[" + std::to_string(l) + "]"));
-      else
-        c.units.push_back(units::make_unit(unit_configs_[l], seed));
-      c.means.push_back(Eigen::RowVectorXd::Zero(c.units.back()->input_dim()));
+    if (ideal) {
+      for (std::size_t l = 0; l < unit_configs_.size(); ++l)
+        c.units.push_back(std::make_unique<IdealUnit>(
+            unit_configs_[l], derive_seed(cfg_.seed, Stream::unit, l), "units[" + std::to_string(l) + "]"));
+    } else {
+      c.units = units::build_chain(unit_configs_, cfg_.seed);
     }
+    for (const auto& u : c.units)
+      c.means.push_back(Eigen::RowVectorXd::Zero(u->input_dim()));
     return c;
   }
 
@@ -534,7 +522,7 @@ class Experiment {
     Rng rng(cfg_.seed * 104729 + 3);
     for (std::size_t l = 0; l < L; ++l) {
       layers.push_back(IdealLayer::from_unit_config(unit_configs_[l], "units[" + std::to_string(l) + "]"));
-      Rng init(cfg_.seed + l);
+      Rng init(derive_seed(cfg_.seed, Stream::unit, l));  // as the ideal unit of this config initialises
       params.push_back(layers[l].initial_parameters(init));
       adams.emplace_back(layers[l].parameter_count(), cfg_.backprop.optimizer);
     }
@@ -651,7 +639,8 @@ class Experiment {
   void run_fault(PipelineOut& dev) {
     const std::size_t L = dev.chain.units.size();
     std::size_t f = L;  // the first faulty unit: recovery retrains the units after it
-    for (const auto& e : cfg_.faults) f = std::min(f, static_cast<std::size_t>(e.unit));
+    for (const auto& e : cfg_.faults)
+      f = std::min(f, static_cast<std::size_t>(e.unit));
     Rng rng = Rng::derive(cfg_.seed, Stream::fault);
     result_.before_fault = dev.unit_accuracy.back();
     for (std::size_t k = 0; k < cfg_.faults.size(); ++k) {
@@ -830,7 +819,7 @@ class Experiment {
   data::Split validation_;  // held out of data_.train for unit selection (empty unless cfg_.validation)
   int n_classes_ = 0;
   Eigen::RowVectorXd x_mean_;
-  std::vector<nlohmann::json> unit_configs_;
+  nlohmann::json unit_configs_;  // resolved (units::resolve_chain)
   std::vector<std::size_t> calibration_rows_;
   double sigma_x_ = 1.0;
   TrainResult result_;
