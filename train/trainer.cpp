@@ -132,7 +132,7 @@ class Experiment {
       if (held < static_cast<std::size_t>(n_classes_) || held >= data_.train.size())
         raise<ConfigError>("validation.fraction: ", cfg.validation.fraction, " holds out ", held, " of ",
                            data_.train.size(), " training samples; need one per class and some left");
-      Rng split_rng(cfg.seed * 104729 + 17);
+      Rng split_rng = Rng::derive(cfg.seed, Stream::split);
       data::Split rest;
       data::stratified_split(data_.train, n_classes_, held, split_rng, rest, validation_);
       data_.train = std::move(rest);
@@ -140,7 +140,7 @@ class Experiment {
     }
     x_mean_ = column_mean(data_.train.features);
     resolve_units();
-    Rng rng(cfg.seed ^ 0x5EEDCA1Bull);
+    Rng rng = Rng::derive(cfg.seed, Stream::calibration);
     const std::size_t n = data_.train.size();
     auto order = data::shuffled_indices(n, rng);
     order.resize(std::min(n, cfg.calibration_samples));
@@ -155,7 +155,7 @@ class Experiment {
             {"units", unit_configs_},
             {"task", cfg_.task == Task::supervised ? "supervised" : "self_supervised"}});
     if (cfg_.compare_raw_readout) {
-      Rng rng(cfg_.seed + 11);
+      Rng rng = Rng::derive(cfg_.seed, Stream::probe);
       result_.raw_readout = readout_accuracy(data_.train.features, data_.train.labels, data_.test.features,
                                              data_.test.labels, n_classes_, cfg_.readout, rng);
       record({{"type", "baseline"}, {"name", "raw_readout"}, {"accuracy", *result_.raw_readout}});
@@ -300,7 +300,7 @@ class Experiment {
   // generator, the same for every call on unit l, so scoring leaves training's random stream alone and
   // epochs are compared under the same readout initialisation.
   double validation_score(Chain& chain, std::size_t l, const Matrix& input, const Matrix& val_input) const {
-    Rng rng(cfg_.seed * 1000003 + l * 7919 + 5);
+    Rng rng = Rng::derive(cfg_.seed, Stream::evaluation, l);
     Unit& unit = *chain.units[l];
     const Matrix tr = measure_split(unit, chain.means[l], input, rng);
     const Matrix va = measure_split(unit, chain.means[l], val_input, rng);
@@ -393,7 +393,7 @@ class Experiment {
   PipelineOut pib_pipeline(bool ideal, const std::string& stage) {
     PipelineOut out;
     out.chain = make_chain(ideal);
-    Rng rng(cfg_.seed * 7919 + (ideal ? 1 : 0) + 101);
+    Rng rng = Rng::derive(cfg_.seed, Stream::measure, ideal ? 1 : 0);
     const std::size_t L = out.chain.units.size();
     out.accuracy_by_epochs.resize(L);
     if (cfg_.schedule == Schedule::parallel) train_parallel(out.chain, stage);
@@ -451,7 +451,7 @@ class Experiment {
   // (deploy, calibrate); it measures the upstream units concurrently with their own tasks (allowed by the
   // Unit contract). chain.means is read-only while the tasks run.
   void train_parallel(Chain& chain, const std::string& stage) {
-    Rng init_rng(cfg_.seed * 31 + 7);
+    Rng init_rng = Rng::derive(cfg_.seed, Stream::calibration, 1);
     Matrix in = data_.train.features;
     for (std::size_t l = 0; l < chain.units.size(); ++l) {
       chain.means[l] = input_mean(in);
@@ -465,7 +465,7 @@ class Experiment {
   }
 
   void parallel_task(Chain& chain, std::size_t l, const std::string& stage) {
-    Rng rng(cfg_.seed * 1000003 + 17 * l + 5);
+    Rng rng = Rng::derive(cfg_.seed, Stream::deploy, l);
     Unit& unit = *chain.units[l];
     UnitTrainer t(unit, cfg_.optimizer);
     data::MiniBatcher batches(data_.train, static_cast<std::size_t>(cfg_.batch_size), true);
@@ -519,7 +519,7 @@ class Experiment {
     std::vector<IdealLayer> layers;
     std::vector<Eigen::VectorXd> params;
     std::vector<Adam> adams;
-    Rng rng(cfg_.seed * 104729 + 3);
+    Rng rng = Rng::derive(cfg_.seed, Stream::backprop);
     for (std::size_t l = 0; l < L; ++l) {
       layers.push_back(IdealLayer::from_unit_config(unit_configs_[l], "units[" + std::to_string(l) + "]"));
       Rng init(derive_seed(cfg_.seed, Stream::unit, l));  // as the ideal unit of this config initialises
@@ -615,7 +615,7 @@ class Experiment {
 
     // Deploy on fresh devices of the same chips, with the same centring constants.
     Chain chain = make_chain(false);
-    Rng dev_rng(cfg_.seed * 15485863 + 9);
+    Rng dev_rng = Rng::derive(cfg_.seed, Stream::backprop, 1);
     Matrix in_train = data_.train.features, in_test = data_.test.features;
     for (std::size_t l = 0; l < L; ++l) {
       chain.means[l] = means[l];
@@ -694,7 +694,7 @@ class Experiment {
   void run_ssl() {
     Chain chain = make_chain(false);
     const std::size_t L = chain.units.size();
-    Rng rng(cfg_.seed * 6700417 + 21);
+    Rng rng = Rng::derive(cfg_.seed, Stream::augment);
     // The probe's training set: a stratified subset of train.
     data::Split probe_train = data_.train;
     if (cfg_.ssl.probe_train_samples > 0 && cfg_.ssl.probe_train_samples < data_.train.size())
