@@ -183,13 +183,13 @@ void check_command(const std::string& trace_path, double tolerance) {
 void random_command(const std::string& id, int episodes, std::uint64_t seed) {
   if (episodes < 1) raise<InvalidArgument>("--episodes is ", episodes, ", expected >= 1");
   const auto env = pib::envs::make(id);
-  // The policy's stream is derived from the seed but differs from the environment's (seeded seed + e).
-  pib::Rng policy(seed ^ 0x5DEECE66DULL);
+  // The policy's stream and every episode's reset seed are derived from the seed, each its own stream.
+  auto policy = pib::Rng::derive(seed, pib::Stream::policy);
   const auto n_actions = static_cast<std::uint64_t>(env->action_count());
   std::vector<double> returns;
   double total_length = 0;
   for (int e = 0; e < episodes; ++e) {
-    env->reset(seed + static_cast<std::uint64_t>(e));
+    env->reset(pib::derive_seed(seed, pib::Stream::episode, static_cast<std::uint64_t>(e)));
     double episode_return = 0;
     int length = 0;
     while (true) {
@@ -274,7 +274,7 @@ void setup_env_commands(CLI::App& root) {
       "random", "Run random-policy episodes; print each episode's return and length, then a JSON summary");
   random->add_option("--env", *random_env, "Environment id")->capture_default_str();
   random->add_option("--episodes", *episodes, "Number of episodes")->capture_default_str();
-  random->add_option("--seed", *random_seed, "Episode e resets with seed + e")->capture_default_str();
+  random->add_option("--seed", *random_seed, "Episode e resets with the seed derived from this one and e")->capture_default_str();
   random->callback(
       [random_env, episodes, random_seed] { random_command(*random_env, *episodes, *random_seed); });
 }

@@ -78,14 +78,16 @@ struct RlOptions {
 
 void run_rl(const RlOptions& o) {
   std::unique_ptr<agent::Trainer> trainer;
-  std::filesystem::path dir;
+  std::optional<RunDir> run_dir;
   if (!o.resume.empty()) {
     if (!o.config.empty() || !o.sets.empty() || o.seed)
       raise<InvalidArgument>(
           "--resume continues a run with its own config; do not combine it with --config, "
           "--set or --seed");
-    dir = std::filesystem::is_directory(o.resume) ? std::filesystem::path(o.resume)
-                                                  : std::filesystem::path(o.resume).parent_path();
+    // Locked before the checkpoint is read, so that the checkpoint cannot change under us.
+    run_dir.emplace(lock_run_dir(std::filesystem::is_directory(o.resume)
+                                     ? std::filesystem::path(o.resume)
+                                     : std::filesystem::path(o.resume).parent_path()));
     const auto ckpt = agent::latest_checkpoint(o.resume);
     trainer = agent::Trainer::resume(ckpt);
     std::fprintf(stderr, "pib rl: resuming %s at step %lld\n", ckpt.string().c_str(),
@@ -94,11 +96,14 @@ void run_rl(const RlOptions& o) {
     auto j = load_config(o.config, o.sets);
     if (o.seed) j["seed"] = *o.seed;
     auto cfg = agent::RlConfig::from_json(j);
-    const auto stem = o.config.empty() ? std::string("rl") : std::filesystem::path(o.config).stem().string();
-    dir = make_run_dir(o.out, stem, cfg.seed);
-    write_json_file(dir / "config.json", cfg.to_json());
+    // The trainer (and so every unit) is built before the run directory is made, so that a config error
+    // found when the units are built leaves no directory behind.
     trainer = std::make_unique<agent::Trainer>(cfg);
+    const auto stem = o.config.empty() ? std::string("rl") : std::filesystem::path(o.config).stem().string();
+    run_dir.emplace(make_run_dir(o.out, stem, cfg.seed));
+    write_json_file(run_dir->path / "config.json", cfg.to_json());
   }
+  const auto& dir = run_dir->path;
   const auto& cfg = trainer->config();
   std::ofstream metrics(dir / "metrics.jsonl", std::ios::app);
   if (!metrics) raise<FileError>((dir / "metrics.jsonl").string(), ": cannot open for writing");
@@ -143,7 +148,7 @@ void run_rl(const RlOptions& o) {
 
   auto j = summary.to_json();
   if (o.eval_episodes > 0) {
-    const auto returns = trainer->evaluate(o.eval_episodes, cfg.seed + 999983ULL);
+    const auto returns = trainer->evaluate(o.eval_episodes, pib::derive_seed(cfg.seed, pib::Stream::evaluation));
     const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
     double var = 0;
     for (double r : returns)
@@ -178,7 +183,16 @@ void run_rl_eval(const std::string& checkpoint, int episodes, std::uint64_t seed
 
 void run_latency(const std::string& config, const std::vector<std::string>& sets, const std::string& out) {
   const auto lc = agent::LatencyConfig::from_json(load_config(config, sets));
-  const auto dir = make_run_dir(out, "latency", lc.base.seed);
+  // Building the base run's trainer checks every unit config before the run directory is made, so that a
+  // config error leaves no directory behind (time_scale 1e9: latency emulation off, the check takes no
+  // device time).
+  {
+    auto probe = lc.base;
+    probe.time_scale = 1e9;
+    const agent::Trainer check(probe);
+  }
+  const auto run_dir = make_run_dir(out, "latency", lc.base.seed);
+  const auto& dir = run_dir.path;
   write_json_file(dir / "config.json", lc.to_json());
   std::fprintf(stderr, "pib latency: %zu settings x (sync, async), %lld updates each, run directory %s\n",
                lc.deploy_us.size() * lc.forward_us_per_sample.size(), static_cast<long long>(lc.updates),

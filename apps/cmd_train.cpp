@@ -50,11 +50,13 @@ void run_train(const TrainOptions& o) {
   const auto stem = std::filesystem::path(o.config).stem().string();
   // The run directory is made at the first record, after the data are loaded and every unit config is
   // checked against them, so a config error leaves no directory behind.
+  std::optional<RunDir> run_dir;
   std::filesystem::path dir;
   std::ofstream metrics;
   const auto open_run_dir = [&] {
-    if (!dir.empty()) return;
-    dir = make_run_dir(o.out, stem, cfg.seed);
+    if (run_dir) return;
+    run_dir.emplace(make_run_dir(o.out, stem, cfg.seed));
+    dir = run_dir->path;
     write_json_file(dir / "config.json", cfg.to_json());
     metrics.open(dir / "metrics.jsonl", std::ios::trunc);
     if (!metrics) raise<FileError>((dir / "metrics.jsonl").string(), ": cannot open for writing");

@@ -30,8 +30,9 @@ namespace pib {
 
 // Writes `bytes` to `path` so that a reader sees either the old file or the whole new one, even after a
 // crash: a temporary file in the same directory is written, fsync'ed and renamed over `path`, then the
-// directory is fsync'ed. Throws FileError naming `path` on any failure; the temporary file is then removed
-// and an existing file at `path` is left as it was.
+// directory is fsync'ed. Throws FileError naming `path` on any failure; a failure before the rename removes
+// the temporary file and leaves an existing file at `path` as it was (only a failed fsync of the directory
+// comes after the new file is in place).
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
 // The whole content of a file; FileError naming it if it cannot be opened or read.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/random.hpp"
 #include "envs/registry.hpp"
 
 namespace pib::envs {
@@ -44,7 +45,7 @@ void VectorEnv::copy_observation(std::size_t i, std::span<const float> obs) {
 
 std::span<const float> VectorEnv::reset(std::uint64_t seed) {
   for (std::size_t i = 0; i < envs_.size(); ++i) {
-    copy_observation(i, envs_[i]->reset(seed + i));
+    copy_observation(i, envs_[i]->reset(derive_seed(seed, Stream::episode, i)));
     rewards_[i] = 0.0;
     terminated_[i] = truncated_[i] = needs_reset_[i] = 0;
   }

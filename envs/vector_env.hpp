@@ -2,7 +2,8 @@
 // Vectorised stepping of N copies of one environment, Gymnasium's vector-env semantics with next-step
 // auto-reset (gymnasium.vector.AutoresetMode.NEXT_STEP):
 //
-// * `reset(seed)` resets copy i with seed `seed + i` (so copies differ and the whole batch is reproducible).
+// * `reset(seed)` resets copy i with derive_seed(seed, Stream::episode, i) (so copies differ, no copy's
+//   stream coincides with another batch's, and the whole batch is reproducible).
 // * `step(actions)` steps every copy with its action, except a copy whose episode ended (terminated or
 //   truncated) on the previous `step`: that copy is reset instead (reset() without a seed, continuing its
 //   RNG stream), its action is ignored, and it reports the new episode's first observation with reward 0,
@@ -36,7 +37,7 @@ class VectorEnv {
   int action_count() const { return envs_.front()->action_count(); }
   const Environment& env(std::size_t i) const { return *envs_.at(i); }
 
-  // Resets copy i with seed + i; returns all observations (row-major, N x observation_dim).
+  // Resets copy i with derive_seed(seed, Stream::episode, i); returns all observations (row-major, N x observation_dim).
   std::span<const float> reset(std::uint64_t seed);
   // One step of every copy (with next-step auto-reset, above). `actions.size()` must equal num_envs().
   // Throws InvalidArgument on a wrong size, StepBeforeResetError before the first reset, InvalidActionError.

@@ -1,10 +1,17 @@
-// The environment contract: spaces hold every observation, same seed same episode, reset bounds, the time
-// limit is truncation, typed errors on bad input, state exposure, Sutton & Barto's reward, the registry.
+// The environment contract, checked on every registered environment (registered_ids(), so a user's
+// environment registered at start-up is checked by the same tests): spaces hold every observation, same
+// seed same episode, the time limit is truncation, typed errors on bad input, state exposure. Then the
+// built-ins' own facts: registry entries, reset bounds, Sutton & Barto's reward, dynamics details.
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,12 +28,53 @@ namespace {
 
 const std::vector<std::string> kBuiltins = {"Acrobot-v1", "CartPole-v1", "MountainCar-v0"};
 
+// A user's environment, registered at start-up the way envs/registry.hpp tells users to: a point walking
+// on a line, pushed left or right with a little noise, ending when it leaves [-1, 1] or after 20 steps.
+class ToyWalk {
+ public:
+  struct Params {
+    int max_episode_steps = 20;
+    void validate() const {}
+  };
+  static constexpr std::size_t kStateDim = 1;
+  static constexpr std::size_t kObservationDim = 1;
+  static constexpr int kActionCount = 2;
+  using State = std::array<double, kStateDim>;
+
+  explicit ToyWalk(const Params& params) : params_(params) {}
+  const Params& params() const { return params_; }
+  Box observation_space() const { return {{-1.2f}, {1.2f}, {kObservationDim}}; }
+  std::optional<double> reward_threshold() const { return std::nullopt; }
+  State initial_state(pib::Rng& rng) const { return {rng.uniform(-0.5, 0.5)}; }
+  Transition<ToyWalk> transition(const State& s, int action, pib::Rng& rng) const {
+    const double x = s[0] + (action == 1 ? 0.15 : -0.15) + rng.uniform(-0.01, 0.01);
+    return {{x}, 1.0, std::abs(x) >= 1.0};
+  }
+  void observe(const State& s, std::span<float, kObservationDim> out) const {
+    out[0] = static_cast<float>(s[0]);
+  }
+
+ private:
+  Params params_;
+};
+
+[[maybe_unused]] const bool kToyWalkRegistered = [] {
+  register_environment("ToyWalk-v0",
+                       [] { return std::make_unique<NativeEnvironment<ToyWalk>>("ToyWalk-v0"); });
+  return true;
+}();
+
+// Every id the conformance tests below check: the whole registry at the time they run.
+std::vector<std::string> checked_ids() {
+  return registered_ids();
+}
+
 // Runs random-policy episodes; calls `visit(result)` on every step.
 template <typename Visit>
 void random_episodes(Environment& env, int episodes, std::uint64_t seed, Visit visit) {
-  pib::Rng policy(seed + 1000);
+  pib::Rng policy(pib::derive_seed(seed, pib::Stream::actor, 0));
   for (int e = 0; e < episodes; ++e) {
-    env.reset(seed + static_cast<std::uint64_t>(e));
+    env.reset(pib::derive_seed(seed, pib::Stream::episode, static_cast<std::uint64_t>(e)));
     while (true) {
       const StepResult r = env.step(static_cast<int>(policy.below(env.action_count())));
       visit(r);
@@ -92,8 +140,17 @@ TEST_CASE("a user environment joins with one registration call", "[envs][registr
   CHECK_THROWS_AS(register_environment("Empty-v0", nullptr), pib::InvalidArgument);
 }
 
+TEST_CASE("the conformance tests check every registered environment, a user's included", "[envs][registry]") {
+  const auto ids = checked_ids();
+  CHECK(std::find(ids.begin(), ids.end(), "ToyWalk-v0") != ids.end());
+  for (const auto& id : kBuiltins)
+    CHECK(std::find(ids.begin(), ids.end(), id) != ids.end());
+  CHECK(make("ToyWalk-v0")->observation_dim() == 1);
+}
+
 TEST_CASE("every observation lies inside the declared observation space", "[envs][spaces]") {
-  for (const auto& id : kBuiltins) {
+  for (const auto& id : checked_ids()) {
+    INFO(id);
     const auto env = make(id);
     const Box& box = env->observation_space();
     REQUIRE(box.low.size() == env->observation_dim());
@@ -107,8 +164,8 @@ TEST_CASE("every observation lies inside the declared observation space", "[envs
         ++steps;
       });
     }
-    INFO(id << ": " << steps << " steps");
-    CHECK(steps > 100);
+    INFO(steps << " steps");
+    CHECK(steps >= 20);
     CHECK(outside == 0);
   }
 }
@@ -123,22 +180,33 @@ TEST_CASE("Box::contains rejects wrong sizes, out-of-range values and NaN", "[en
   CHECK_FALSE(box.contains(nan));
 }
 
-TEST_CASE("the same seed gives the same episode; different seeds differ", "[envs][determinism]") {
-  for (const auto& id : kBuiltins) {
+TEST_CASE("the same seed gives the same episode, also after the RNG was used", "[envs][determinism]") {
+  for (const auto& id : checked_ids()) {
+    INFO(id);
     const auto a = make(id);
     const auto b = make(id);
-    std::vector<double> ra, rb;
-    std::vector<float> oa, ob;
-    random_episodes(*a, 3, 42, [&](const StepResult& r) {
-      ra.push_back(r.reward);
-      oa.insert(oa.end(), r.observation.begin(), r.observation.end());
-    });
-    random_episodes(*b, 3, 42, [&](const StepResult& r) {
-      rb.push_back(r.reward);
-      ob.insert(ob.end(), r.observation.begin(), r.observation.end());
-    });
+    const auto record = [](Environment& env, std::vector<double>& rewards, std::vector<float>& obs) {
+      random_episodes(env, 3, 42, [&](const StepResult& r) {
+        rewards.push_back(r.reward);
+        obs.insert(obs.end(), r.observation.begin(), r.observation.end());
+      });
+    };
+    std::vector<double> ra, rb, rc;
+    std::vector<float> oa, ob, oc;
+    record(*a, ra, oa);
+    record(*b, rb, ob);
     CHECK(ra == rb);
     CHECK(oa == ob);
+    // reset(seed) reseeds: the used environment repeats the same episodes.
+    record(*a, rc, oc);
+    CHECK(rc == ra);
+    CHECK(oc == oa);
+  }
+}
+
+TEST_CASE("the built-ins draw their initial state from the seed", "[envs][determinism]") {
+  for (const auto& id : kBuiltins) {
+    INFO(id);
     const auto first = make(id);
     const auto second = make(id);
     const auto o1 = first->reset(1);
@@ -201,6 +269,30 @@ TEST_CASE("reset draws the initial state within the reset bounds", "[envs][reset
   }
 }
 
+TEST_CASE("every environment truncates exactly at its time limit, and only there", "[envs][time-limit]") {
+  for (const auto& id : checked_ids()) {
+    INFO(id);
+    const auto env = make(id);
+    const int limit = env->max_episode_steps();
+    REQUIRE(limit >= 1);
+    random_episodes(*env, 10, 5, [&](const StepResult& r) {
+      CHECK(env->elapsed_steps() <= limit);
+      CHECK(r.truncated == (env->elapsed_steps() == limit));
+    });
+    if (!env->supports_state()) continue;
+    // One step before the limit (restored through the state interface), the next step truncates.
+    env->reset(7);
+    env->set_state(env->get_state().values, limit - 1);
+    const StepResult r = env->step(0);
+    CHECK(r.truncated);
+    CHECK(env->elapsed_steps() == limit);
+    CHECK_THROWS_AS(env->step(0), EpisodeEndedError);
+    env->reset();
+    CHECK(env->elapsed_steps() == 0);
+    CHECK_NOTHROW(env->step(0));
+  }
+}
+
 TEST_CASE("the time limit is truncation, not termination", "[envs][time-limit]") {
   SECTION("CartPole held upright by a balancing policy reaches 500 steps") {
     Native<CartPole> env;
@@ -240,7 +332,8 @@ TEST_CASE("the time limit is truncation, not termination", "[envs][time-limit]")
 }
 
 TEST_CASE("bad input is a typed error, never undefined behaviour", "[envs][errors]") {
-  for (const auto& id : kBuiltins) {
+  for (const auto& id : checked_ids()) {
+    INFO(id);
     const auto env = make(id);
     CHECK_THROWS_AS(env->step(0), StepBeforeResetError);
     CHECK_THROWS_AS(env->step(0), pib::StateError);
@@ -252,6 +345,10 @@ TEST_CASE("bad input is a typed error, never undefined behaviour", "[envs][error
     env->step(0);
     CHECK(env->elapsed_steps() == 1);
 
+    if (!env->supports_state()) {
+      CHECK_THROWS_AS(env->get_state(), pib::StateError);
+      continue;
+    }
     const auto before = env->get_state();
     const std::size_t n = env->state_dim();
     CHECK_THROWS_AS(env->set_state(std::vector<double>(n + 1, 0.0), 0), InvalidStateError);
@@ -281,29 +378,50 @@ TEST_CASE("step after termination is an error until reset", "[envs][errors]") {
   CHECK_NOTHROW(env->step(0));
 }
 
-TEST_CASE("state get/set round-trips and continues identically", "[envs][state]") {
-  for (const auto& id : kBuiltins) {
+TEST_CASE("a clone continues identically; state get/set round-trips", "[envs][state]") {
+  for (const auto& id : checked_ids()) {
+    INFO(id);
     const auto env = make(id);
-    REQUIRE(env->supports_state());
+    env->reset(11);
+    for (int i = 0; i < 3; ++i)
+      env->step(i % env->action_count());
+    // A clone copies the RNG too, so even stochastic dynamics continue identically.
+    const auto cloned = env->clone();
+    const auto ca = env->step(0);
+    const std::vector<float> obs_a(ca.observation.begin(), ca.observation.end());
+    const auto cb = cloned->step(0);
+    CHECK(std::vector<float>(cb.observation.begin(), cb.observation.end()) == obs_a);
+    CHECK(ca.reward == cb.reward);
+    CHECK(env->elapsed_steps() == cloned->elapsed_steps());
+    if (!env->supports_state()) continue;
+    CHECK(env->get_state().values == cloned->get_state().values);
+    // The state holds the state vector and the step count (not the RNG).
+    const EnvState saved = env->get_state();
+    CHECK(saved.elapsed_steps == 4);
+    CHECK(saved.values.size() == env->state_dim());
+    const auto copy = make(id);
+    copy->set_state(saved);
+    CHECK(copy->elapsed_steps() == 4);
+    CHECK(copy->get_state().values == saved.values);
+    CHECK_NOTHROW(copy->step(1));
+  }
+}
+
+TEST_CASE("the built-ins' dynamics are deterministic: a restored state continues identically",
+          "[envs][state]") {
+  for (const auto& id : kBuiltins) {
+    INFO(id);
+    const auto env = make(id);
     env->reset(11);
     for (int i = 0; i < 5; ++i)
       env->step(i % env->action_count());
-    const EnvState saved = env->get_state();
-    CHECK(saved.elapsed_steps == 5);
     const auto copy = make(id);
-    copy->set_state(saved);
-    CHECK(copy->elapsed_steps() == 5);
+    copy->set_state(env->get_state());
     const auto a = env->step(1);
     const std::vector<float> obs_a(a.observation.begin(), a.observation.end());
     const auto b = copy->step(1);
     CHECK(std::vector<float>(b.observation.begin(), b.observation.end()) == obs_a);
     CHECK(env->get_state().values == copy->get_state().values);
-
-    const auto cloned = env->clone();
-    const auto ca = env->step(0);
-    const auto cb = cloned->step(0);
-    CHECK(ca.reward == cb.reward);
-    CHECK(env->get_state().values == cloned->get_state().values);
   }
 }
 

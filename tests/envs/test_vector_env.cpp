@@ -1,15 +1,16 @@
-// VectorEnv: per-copy seeds seed + index, next-step auto-reset, typed errors.
+// VectorEnv: per-copy derived seeds, next-step auto-reset, typed errors.
 
 #include <catch2/catch.hpp>
 
 #include <vector>
 
+#include "common/random.hpp"
 #include "envs/registry.hpp"
 #include "envs/vector_env.hpp"
 
 using namespace pib::envs;
 
-TEST_CASE("copy i is reset with seed + i", "[envs][vector]") {
+TEST_CASE("copy i is reset with the derived seed of episode i", "[envs][vector]") {
   VectorEnv vec("CartPole-v1", 4);
   CHECK(vec.num_envs() == 4);
   CHECK(vec.observation_dim() == 4);
@@ -18,7 +19,7 @@ TEST_CASE("copy i is reset with seed + i", "[envs][vector]") {
   REQUIRE(obs.size() == 16);
   for (std::size_t i = 0; i < 4; ++i) {
     const auto single = make("CartPole-v1");
-    const auto expected = single->reset(100 + i);
+    const auto expected = single->reset(pib::derive_seed(100, pib::Stream::episode, i));
     const auto row = vec.observation(i);
     CHECK(std::vector<float>(row.begin(), row.end()) == std::vector<float>(expected.begin(), expected.end()));
   }
@@ -30,7 +31,7 @@ TEST_CASE("an ended copy resets on the next step, Gymnasium next-step style", "[
   vec.reset(7);
   // A reference copy of env 1, stepped by hand with the same actions.
   const auto ref = make("CartPole-v1");
-  ref->reset(7 + 1);
+  ref->reset(pib::derive_seed(7, pib::Stream::episode, 1));
   std::vector<int> actions(n, 1);  // always push right: episodes end after a few dozen steps
   int episodes_seen = 0;
   bool ref_ended = false;

@@ -1,0 +1,139 @@
+// The run directory: one writer at a time (an advisory lock naming the holder), and the long-running
+// commands write nothing when the config fails as the units are built.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "apps/run_dir.hpp"
+#include "common/error.hpp"
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+
+namespace {
+
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag) {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() /
+            ("pib_apps_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string text_of(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Outcome {
+  int exit_code;
+  std::string err;
+};
+
+// Runs `pib <args>` from the source directory (where configs/ is), stderr captured.
+Outcome run_pib(const std::string& args, const fs::path& scratch) {
+  const fs::path err = scratch / "stderr.txt";
+  const std::string command = std::string("cd '") + PIB_SOURCE_DIR + "' && '" + PIB_PROGRAM + "' " + args +
+                              " > /dev/null 2> '" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  REQUIRE(WIFEXITED(status));
+  return {WEXITSTATUS(status), text_of(err)};
+}
+
+}  // namespace
+
+TEST_CASE("a run directory has one writer: a second lock fails naming the holder's pid", "[run_dir]") {
+  TempDir dir("lock");
+  const std::string pid = std::to_string(::getpid());
+  {
+    pib::apps::RunDirLock first(dir.path());
+    CHECK(text_of(dir.path() / ".lock") == pid + "\n");
+    // A second open file description in this process is a second writer as far as flock is concerned.
+    CHECK_THROWS_AS(pib::apps::RunDirLock(dir.path()), pib::StateError);
+    CHECK_THROWS_WITH(pib::apps::RunDirLock(dir.path()),
+                      Contains(dir.path().string()) && Contains("process " + pid));
+    // So is another process.
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      int code = 1;
+      try {
+        pib::apps::RunDirLock second(dir.path());
+      } catch (const pib::StateError& e) {
+        code = std::string(e.what()).find("process " + pid) == std::string::npos ? 2 : 0;
+      } catch (...) {
+        code = 3;
+      }
+      ::_exit(code);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  // Released: the next writer gets it and writes its own pid.
+  pib::apps::RunDirLock again(dir.path());
+  CHECK(text_of(dir.path() / ".lock") == pid + "\n");
+  // make_run_dir locks too.
+  CHECK_THROWS_WITH(pib::apps::make_run_dir(dir.path().string(), "x", 0), Contains("process " + pid));
+  again.release();
+  const auto run = pib::apps::make_run_dir(dir.path().string(), "x", 0);
+  CHECK(run.path == dir.path());
+}
+
+TEST_CASE("pib latency refuses a run directory another process is writing", "[run_dir][program]") {
+  TempDir scratch("busy");
+  const fs::path out = scratch.path() / "run";
+  fs::create_directories(out);
+  const pib::apps::RunDirLock held(out);
+  const auto r =
+      run_pib("latency --config configs/latency.json --set updates=1 --set warmup_updates=1 --out '" +
+                  out.string() + "'",
+              scratch.path());
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.err, Contains("in use") && Contains("process " + std::to_string(::getpid())));
+  CHECK_FALSE(fs::exists(out / "config.json"));
+}
+
+TEST_CASE("pib rl and pib latency leave no run directory behind on a unit config error",
+          "[run_dir][program]") {
+  TempDir scratch("badunit");
+  const fs::path out = scratch.path() / "run";
+  SECTION("rl") {
+    const auto r = run_pib(
+        "rl --config configs/cartpole_optical.json --set units.0.n_speckle=-5 --out '" + out.string() + "'",
+        scratch.path());
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Contains("n_speckle"));
+  }
+  SECTION("latency") {
+    const auto r = run_pib(
+        "latency --config configs/latency.json --set rl.units.0.n_speckle=-5 --out '" + out.string() + "'",
+        scratch.path());
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Contains("n_speckle"));
+  }
+  CHECK_FALSE(fs::exists(out));
+}
