@@ -1,5 +1,7 @@
 // `pib device characterize --config UNIT.json [--seed S] [--reads N]`: program a unit, read it repeatedly and
-// print JSON statistics (read_noise_rel, program_error_uS_rms, levels, saturation fractions, timing, faults).
+// print JSON statistics (read_noise_rel; crossbars: program_error_stochastic_uS_rms and
+// program_error_systematic_uS_rms apart, each next to its configured size; levels, saturation fractions,
+// timing, faults). The keys of each kind are documented with its characterizer (units/characterize.hpp).
 // Thin: parsing and printing only; the work is in units/characterize.
 
 #include <cstdint>

@@ -13,6 +13,7 @@
 //   r.finish();                       // "foo: unknown key 'lrr' (known: hidden, lr)"
 //   c.validate();                     // range checks, throwing ConfigError with the key
 
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <utility>
@@ -78,6 +79,19 @@ class ConfigReader {
   std::string path_;
   std::set<std::string> known_;
 };
+
+// The enumerator named `value` among `choices` ({"name", E::x}, ...); anything else is a ConfigError
+// "<path>: 'value' is not one of a, b, c".
+template <typename E>
+E parse_enum(const std::string& path, const std::string& value,
+             std::initializer_list<std::pair<const char*, E>> choices) {
+  std::string known;
+  for (const auto& [name, e] : choices) {
+    if (value == name) return e;
+    known += (known.empty() ? "" : ", ") + std::string(name);
+  }
+  raise<ConfigError>(path, ": '", value, "' is not one of ", known);
+}
 
 // Throws ConfigError "<path>: <value> is out of range: expected <what>" unless `ok`.
 template <typename V>

@@ -12,18 +12,10 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
   std::string task = "supervised", schedule = "cascade";
   r.get("task", task);
   r.get("schedule", schedule);
-  if (task == "supervised")
-    c.task = Task::supervised;
-  else if (task == "self_supervised")
-    c.task = Task::self_supervised;
-  else
-    raise<ConfigError>("task: '", task, "' is not a task (expected supervised or self_supervised)");
-  if (schedule == "cascade")
-    c.schedule = Schedule::cascade;
-  else if (schedule == "parallel")
-    c.schedule = Schedule::parallel;
-  else
-    raise<ConfigError>("schedule: '", schedule, "' is not a schedule (expected cascade or parallel)");
+  c.task = parse_enum<Task>("task", task,
+                            {{"supervised", Task::supervised}, {"self_supervised", Task::self_supervised}});
+  c.schedule = parse_enum<Schedule>("schedule", schedule,
+                                    {{"cascade", Schedule::cascade}, {"parallel", Schedule::parallel}});
   c.data = data::DatasetConfig::from_json(r.child("data"), "data");
   const auto& units = r.child("units");
   if (!units.is_array() || units.empty())

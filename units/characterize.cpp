@@ -2,33 +2,13 @@
 
 #include <chrono>
 #include <cmath>
-#include <set>
 #include <string>
 
 #include "common/error.hpp"
 #include "common/random.hpp"
-#include "units/memristor.hpp"
-#include "units/optical.hpp"
 #include "units/registry.hpp"
 
 namespace pib::units {
-namespace {
-
-DeviceCharacterization from_memristor_json(const nlohmann::json& j) {
-  DeviceCharacterization c;
-  c.kind = j.value("kind", std::string());
-  c.reads = j.value("reads", 0);
-  c.read_noise_rel = j.value("read_noise_rel", 0.0);
-  if (j.contains("program_error_uS_rms")) c.program_error_uS_rms = j.at("program_error_uS_rms").get<double>();
-  if (j.contains("levels")) c.levels = j.at("levels").get<double>();
-  if (j.contains("adc_saturation_fraction"))
-    c.adc_saturation_fraction = j.at("adc_saturation_fraction").get<double>();
-  c.measure_us_per_sample = j.value("measure_us_per_sample", 0.0);
-  c.deploy_us = j.value("deploy_us", 0.0);
-  if (j.contains("faults")) c.faults = j.at("faults");
-  c.details = j;
-  return c;
-}
 
 Matrix uniform_batch(Eigen::Index n, Eigen::Index d, Rng& rng) {
   Matrix x(n, d);
@@ -37,14 +17,8 @@ Matrix uniform_batch(Eigen::Index n, Eigen::Index d, Rng& rng) {
   return x;
 }
 
-DeviceCharacterization characterize_generic(Unit& unit, const nlohmann::json& parameters, std::uint64_t seed,
-                                            int reads) {
-  Rng rng(seed);
-  DeviceCharacterization c;
-  c.kind = unit.kind();
-  c.reads = reads;
-  auto* optical = dynamic_cast<OpticalUnit*>(&unit);
-
+Matrix deploy_calibrate_measure(Unit& unit, const nlohmann::json& parameters, Rng& rng,
+                                DeviceCharacterization& c, Measurement& m) {
   // 1. Program the weights: the config's, or a random matrix.
   Vector p(unit.parameter_count());
   if (!parameters.is_null()) {
@@ -63,11 +37,10 @@ DeviceCharacterization characterize_generic(Unit& unit, const nlohmann::json& pa
   unit.deploy(p, rng);
   c.deploy_us = unit.ledger().deploy_us - deploy_before;
 
-  // 2. Calibrate (optics), then a random batch: saturation, levels used, device time per sample.
+  // 2. Calibrate, then a random batch: device time per sample, channels read constant.
   const Eigen::Index n = 256;
-  if (optical != nullptr) optical->calibrate(uniform_batch(n, unit.input_dim(), rng));
-  const Matrix batch = uniform_batch(n, unit.input_dim(), rng);
-  Measurement m;
+  unit.calibrate(uniform_batch(n, unit.input_dim(), rng), rng);
+  Matrix batch = uniform_batch(n, unit.input_dim(), rng);
   const double measure_before = unit.ledger().measure_us;
   const auto wall_start = std::chrono::steady_clock::now();
   unit.measure(batch, m, rng);
@@ -79,67 +52,32 @@ DeviceCharacterization characterize_generic(Unit& unit, const nlohmann::json& pa
   for (Eigen::Index j = 0; j < m.output.cols(); ++j)
     if (m.output.col(j).maxCoeff() == m.output.col(j).minCoeff()) affected.push_back(j);
   c.faults["affected_channels"] = affected;
+  return batch;
+}
 
-  double full_scale = 1.0;
-  if (optical != nullptr) {
-    const OpticalConfig& oc = optical->config();
-    full_scale = std::ldexp(1.0, oc.camera_bits) - 1.0;
-    c.levels = full_scale + 1.0;
-    c.camera_saturation_fraction = (m.response.array() >= 1.0).cast<double>().mean();
-    std::set<double> used;
-    for (Eigen::Index i = 0; i < m.response.size(); ++i)
-      used.insert(m.response.data()[i]);
-    c.details["levels_used"] = used.size();
-    c.details["encoding"] = oc.encoding_name();
-    c.details["n_speckle"] = oc.n_speckle;
-    c.details["camera_bits"] = oc.camera_bits;
-    c.details["full_well_e"] = oc.full_well_e;
-    c.details["read_noise_dn"] = oc.read_noise_dn;
-    c.details["shot_noise"] = oc.shot_noise;
-    c.details["camera_gain_dn"] = optical->camera_gain_dn();
-  }
+namespace {
 
-  // 3. One fixed input, `reads` times: per-channel relative std (optics: pixel intensity in DN).
-  const Matrix fixed = batch.topRows(1).replicate(reads, 1);
-  unit.measure(fixed, m, rng);
-  const Matrix observed = optical != nullptr ? Matrix(m.response * full_scale) : m.output;
+// The generic path (see the header): the output's relative read noise at one fixed input.
+DeviceCharacterization characterize_generic(Unit& unit, const nlohmann::json& parameters, std::uint64_t seed,
+                                            int reads) {
+  Rng rng = Rng::derive(seed, Stream::measure);
+  DeviceCharacterization c;
+  c.kind = unit.kind();
+  c.reads = reads;
+  Measurement m;
+  const Matrix batch = deploy_calibrate_measure(unit, parameters, rng, c, m);
+  unit.measure(batch.topRows(1).replicate(reads, 1), m, rng);
   const double k = static_cast<double>(reads);
-  double rel_sum = 0.0, expected_sum = 0.0;
+  double rel_sum = 0.0;
   int channels = 0;
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;  // least squares var = a + b mean over unsaturated pixels
-  int fit_points = 0;
-  for (Eigen::Index j = 0; j < observed.cols(); ++j) {
-    const double mean = observed.col(j).mean();
-    const double var = (observed.col(j).array() - mean).square().sum() / (k - 1.0);
-    const bool use = optical != nullptr ? mean >= 1.0 : std::abs(mean) > 0.0;
-    if (!use) continue;
+  for (Eigen::Index j = 0; j < m.output.cols(); ++j) {
+    const double mean = m.output.col(j).mean();
+    if (!(std::abs(mean) > 0.0)) continue;
+    const double var = (m.output.col(j).array() - mean).square().sum() / (k - 1.0);
     rel_sum += std::sqrt(var) / std::abs(mean);
     ++channels;
-    if (optical != nullptr) {
-      const OpticalConfig& oc = optical->config();
-      const double shot = oc.shot_noise ? mean * full_scale / oc.full_well_e : 0.0;
-      expected_sum += std::sqrt(shot + oc.read_noise_dn * oc.read_noise_dn + 1.0 / 12.0) / mean;
-      if (mean < full_scale - 3.0 * std::sqrt(var) - 1.0) {
-        sx += mean;
-        sy += var;
-        sxx += mean * mean;
-        sxy += mean * var;
-        ++fit_points;
-      }
-    }
   }
   c.read_noise_rel = channels > 0 ? rel_sum / channels : 0.0;
-  if (optical != nullptr) {
-    c.details["read_noise_rel_expected"] = channels > 0 ? expected_sum / channels : 0.0;
-    const double denom = fit_points * sxx - sx * sx;
-    if (fit_points >= 3 && denom > 0.0 && optical->config().shot_noise) {
-      const double slope = (fit_points * sxy - sx * sy) / denom;
-      const double intercept = (sy - slope * sx) / fit_points;
-      c.details["full_well_e_fit"] =
-          slope > 0.0 ? nlohmann::json(full_scale / slope) : nlohmann::json(nullptr);
-      c.details["read_noise_dn_fit"] = std::sqrt(std::max(0.0, intercept - 1.0 / 12.0));
-    }
-  }
   return c;
 }
 
@@ -150,7 +88,10 @@ nlohmann::json DeviceCharacterization::to_json() const {
   j["kind"] = kind;
   j["reads"] = reads;
   j["read_noise_rel"] = read_noise_rel;
-  if (program_error_uS_rms) j["program_error_uS_rms"] = *program_error_uS_rms;
+  if (program_error_stochastic_uS_rms)
+    j["program_error_stochastic_uS_rms"] = *program_error_stochastic_uS_rms;
+  if (program_error_systematic_uS_rms)
+    j["program_error_systematic_uS_rms"] = *program_error_systematic_uS_rms;
   j["levels"] = levels ? nlohmann::json(*levels) : nlohmann::json(nullptr);
   if (adc_saturation_fraction) j["adc_saturation_fraction"] = *adc_saturation_fraction;
   if (camera_saturation_fraction) j["camera_saturation_fraction"] = *camera_saturation_fraction;
@@ -169,9 +110,9 @@ DeviceCharacterization characterize_unit(const nlohmann::json& config, std::uint
     parameters = unit_config.at("parameters");
     unit_config.erase("parameters");
   }
+  const UnitKind record = unit_kind_of(unit_config, "");
   auto unit = make_unit(unit_config, seed);
-  if (unit->kind().rfind("memristor", 0) == 0)
-    return from_memristor_json(characterize_memristor(*unit, seed, reads));
+  if (record.characterize) return record.characterize(*unit, parameters, seed, reads);
   return characterize_generic(*unit, parameters, seed, reads);
 }
 

@@ -1,29 +1,18 @@
 #pragma once
 // `pib device characterize`: program a weight matrix, read the device repeatedly and report the statistics a
 // user matches against histograms measured on a real chip (issue 4). The library function returns a struct
-// both unit families fill; the command prints its to_json().
+// every kind fills; the command prints its to_json().
 //
-// Dispatch on the config's "kind":
-//  * memristor_* kinds: characterize_memristor (declared in units/memristor.hpp, implemented by the crossbar
-//    code in units/memristor_characterize.cpp) does the work; its JSON fills the struct (every key it reports
-//    is kept under details and in to_json()). It programs its own random matrix ("parameters" is not used).
-//  * optical, digital_dense (and any other kind): the generic path below.
+// Dispatch: the kind's registry record (UnitKind::characterize, units/registry.hpp) if it has one — the
+// crossbar kinds (units/memristor_characterize.cpp) and optics (units/optical_characterize.cpp) do —,
+// otherwise the generic path. The config's "parameters" (a flat array, if given) is removed before the unit
+// is built and handed to the characterizer.
 //
-// Generic path (optical, digital): deploy the config's "parameters" (a flat array, if given; removed before
-// the unit is built) or a random matrix (W uniform in [-1, 1] / sqrt(fan_in), b = 0) drawn from `seed`;
-// calibrate an optical unit on 256 random inputs (uniform in [-1, 1]); measure another 256 (saturation,
-// levels used, device time); then measure one fixed input `reads` times. For optics the observed quantity is
-// each camera pixel's intensity (the response, in DN); for a digital unit the output.
-//   read_noise_rel             mean over observed channels with mean >= 1 DN (optics) / |mean| > 0 of
-//   std/mean read_noise_rel_expected    (optics) the same from the configured model: sqrt(mean * 2^b-1 /
-//   full_well_e
-//                              + read_noise_dn^2 + 1/12) / mean
-//   full_well_e_fit, read_noise_dn_fit  (optics, shot noise on) from the linear fit var = a + mean (2^b-1)/fw
-//   levels, levels_used        2^camera_bits and the distinct DN values seen (optics)
-//   camera_saturation_fraction pixels at full scale in the random batch (optics)
-//   measure_us_per_sample, deploy_us  device time (not scaled) of one sample and of the deploy
-//   faults                     {"affected_channels": [...]} output channels constant over the random batch
-//                              (optics and digital units have no fault model, so normally empty)
+// Generic path (digital, and kinds without a characterizer): deploy_calibrate_measure below, then measure
+// one fixed input `reads` times; read_noise_rel is the mean over output channels with |mean| > 0 of
+// std/|mean|. The kinds' own keys are documented with their characterizers; every report has
+//   kind, reads, read_noise_rel, levels (null if none), measure_us_per_sample, deploy_us (device time, not
+//   scaled), simulation_wall_us_per_sample, faults {"affected_channels": [...]} (channels read constant).
 
 #include <cstdint>
 #include <optional>
@@ -31,13 +20,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/random.hpp"
+#include "units/unit.hpp"
+
 namespace pib::units {
 
 struct DeviceCharacterization {
   std::string kind;
   int reads = 0;
   double read_noise_rel = 0.0;
-  std::optional<double> program_error_uS_rms;        // crossbars
+  // Crossbars: the programming error split into its two parts (units/memristor_characterize.cpp).
+  std::optional<double> program_error_stochastic_uS_rms;  // redrawn at every programming (prog_sigma_uS)
+  std::optional<double> program_error_systematic_uS_rms;  // fixed per device (the chip's d2d variation)
   std::optional<double> levels;                      // conductance states or camera levels; none for digital
   std::optional<double> adc_saturation_fraction;     // crossbars
   std::optional<double> camera_saturation_fraction;  // optics
@@ -52,5 +46,17 @@ struct DeviceCharacterization {
 
 // Throws ConfigError for a bad config (as make_unit), InvalidArgument if reads < 2.
 DeviceCharacterization characterize_unit(const nlohmann::json& config, std::uint64_t seed, int reads = 64);
+
+// ---- Shared steps for characterizers -------------------------------------------------------------------
+
+// n x d, uniform in [-1, 1].
+Matrix uniform_batch(Eigen::Index n, Eigen::Index d, Rng& rng);
+
+// Deploys `parameters` (a flat array of parameter_count numbers, ConfigError otherwise; null: W uniform in
+// [-1, 1] / sqrt(fan_in), b = 0, from rng), calibrates the unit on 256 random inputs and measures another
+// 256 into `m`. Fills c.deploy_us, c.measure_us_per_sample, details.simulation_wall_us_per_sample and
+// faults.affected_channels (output channels constant over the batch). Returns the measured batch.
+Matrix deploy_calibrate_measure(Unit& unit, const nlohmann::json& parameters, Rng& rng,
+                                DeviceCharacterization& c, Measurement& m);
 
 }  // namespace pib::units

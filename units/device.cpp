@@ -19,7 +19,9 @@ void DeviceClock::hold_measure(Eigen::Index samples) {
   hold(read_, static_cast<double>(samples) * timing_.forward_us_per_sample, true);
 }
 
-void DeviceClock::hold_deploy(double device_us) { hold(program_, device_us, false); }
+void DeviceClock::hold_deploy(double device_us) {
+  hold(program_, device_us, false);
+}
 
 void DeviceClock::hold(Channel& channel, double device_us, bool is_measure) {
   std::lock_guard channel_lock(channel.mutex);

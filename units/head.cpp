@@ -2,7 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/random.hpp"
-#include "units/digital.hpp"
+#include "units/dense.hpp"
 
 namespace pib::units {
 

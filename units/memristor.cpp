@@ -14,336 +14,12 @@ namespace {
 // the cost of the second product.
 using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-constexpr int kMaxBits = 52;  // codes stay exact integers in a double
-
 // Largest code of a signed converter of `bits` bits: 2^(bits-1) - 1.
 double code_max(int bits) {
   return std::ldexp(1.0, bits - 1) - 1.0;
 }
 
-std::string join(const std::string& path, const std::string& key) {
-  return path.empty() ? key : path + "." + key;
-}
-
-void validate_init(const std::string& init, const std::string& path) {
-  if (init != "auto" && init != "he" && init != "glorot")
-    raise<ConfigError>(join(path, "init"), ": expected \"auto\", \"he\" or \"glorot\", got \"", init, "\"");
-}
-
-// Optional input_dim / output_dim keys of the conv kinds must agree with the geometry.
-void check_dim(ConfigReader& reader, const std::string& key, Eigen::Index expected) {
-  Eigen::Index given = -1;
-  reader.get(key, given);
-  if (reader.has(key) && given != expected)
-    raise<ConfigError>(reader.key_path(key), ": ", given, " does not match the geometry, which gives ",
-                       expected);
-}
-
 }  // namespace
-
-// ---- Faults
-// ------------------------------------------------------------------------------------------------
-
-CrossbarFaults CrossbarFaults::from_json(const nlohmann::json& json, const std::string& path) {
-  CrossbarFaults faults;
-  ConfigReader reader(json, path);
-  faults.adc_channels =
-      parse_adc_channel_faults(reader.child("adc_channels"), reader.key_path("adc_channels"));
-  reader.get("stuck_at_gmin_fraction", faults.stuck_at_gmin_fraction);
-  reader.get("stuck_at_gmax_fraction", faults.stuck_at_gmax_fraction);
-  reader.get("extra_d2d_sigma_rel", faults.extra_d2d_sigma_rel);
-  reader.finish();
-  return faults;
-}
-
-void CrossbarFaults::validate(Eigen::Index columns, const std::string& path) const {
-  validate_adc_channels(adc_channels, columns, join(path, "adc_channels"));
-  require_config(stuck_at_gmin_fraction >= 0.0 && stuck_at_gmin_fraction <= 1.0,
-                 join(path, "stuck_at_gmin_fraction"), stuck_at_gmin_fraction, "in [0, 1]");
-  require_config(stuck_at_gmax_fraction >= 0.0 && stuck_at_gmax_fraction <= 1.0,
-                 join(path, "stuck_at_gmax_fraction"), stuck_at_gmax_fraction, "in [0, 1]");
-  require_config(stuck_at_gmin_fraction + stuck_at_gmax_fraction <= 1.0, join(path, "stuck_at_gmax_fraction"),
-                 stuck_at_gmax_fraction, "stuck_at_gmin_fraction + stuck_at_gmax_fraction <= 1");
-  require_config(extra_d2d_sigma_rel >= 0.0, join(path, "extra_d2d_sigma_rel"), extra_d2d_sigma_rel, ">= 0");
-}
-
-bool CrossbarFaults::empty() const {
-  return adc_channels.empty() && stuck_at_gmin_fraction == 0.0 && stuck_at_gmax_fraction == 0.0 &&
-         extra_d2d_sigma_rel == 0.0;
-}
-
-// ---- Device config
-// -----------------------------------------------------------------------------------------
-
-void CrossbarDeviceConfig::read(ConfigReader& r) {
-  r.get("g_min_uS", g_min_uS);
-  r.get("g_max_uS", g_max_uS);
-  r.get("levels", levels);
-  r.get("prog_sigma_uS", prog_sigma_uS);
-  r.get("read_sigma_rel", read_sigma_rel);
-  r.get("read_noise_exact", read_noise_exact);
-  r.get("dac_bits", dac_bits);
-  r.get("adc_bits", adc_bits);
-  r.get("dac_full_scale", dac_full_scale);
-  r.get("adc_headroom", adc_headroom);
-  r.get("tile_rows", tile_rows);
-  r.get("tile_cols", tile_cols);
-  r.get("d2d_sigma_rel", d2d_sigma_rel);
-  r.get("adc_gain_sigma_rel", adc_gain_sigma_rel);
-  r.get("adc_offset_sigma_lsb", adc_offset_sigma_lsb);
-  r.get("iv_nonlinearity", iv_nonlinearity);
-  r.get("ir_drop", ir_drop);
-  r.get("drift_sigma_uS", drift_sigma_uS);
-  r.get("program_us_per_cell", program_us_per_cell);
-  r.get("forward_us_per_sample", forward_us_per_sample);
-  r.get("time_scale", time_scale);
-  faults = CrossbarFaults::from_json(r.child("faults"), r.key_path("faults"));
-}
-
-void CrossbarDeviceConfig::validate(const std::string& path) const {
-  const auto key = [&](const char* name) { return join(path, name); };
-  require_config(g_min_uS >= 0.0, key("g_min_uS"), g_min_uS, ">= 0");
-  if (!(g_min_uS < g_max_uS))
-    raise<ConfigError>(key("g_min_uS"), ": ", g_min_uS, " must be below g_max_uS (", g_max_uS, ")");
-  require_config(levels >= 2 && levels <= (std::int64_t{1} << kMaxBits), key("levels"), levels,
-                 "in [2, 2^52]");
-  require_config(prog_sigma_uS >= 0.0, key("prog_sigma_uS"), prog_sigma_uS, ">= 0");
-  require_config(read_sigma_rel >= 0.0, key("read_sigma_rel"), read_sigma_rel, ">= 0");
-  require_config(dac_bits >= 2 && dac_bits <= kMaxBits, key("dac_bits"), dac_bits, "in [2, 52]");
-  require_config(adc_bits >= 2 && adc_bits <= kMaxBits, key("adc_bits"), adc_bits, "in [2, 52]");
-  require_config(dac_full_scale >= 0.0, key("dac_full_scale"), dac_full_scale, ">= 0 (0: from calibration)");
-  require_config(adc_headroom > 0.0, key("adc_headroom"), adc_headroom, "> 0");
-  require_config(tile_rows >= 1, key("tile_rows"), tile_rows, ">= 1");
-  require_config(tile_cols >= 1, key("tile_cols"), tile_cols, ">= 1");
-  require_config(d2d_sigma_rel >= 0.0, key("d2d_sigma_rel"), d2d_sigma_rel, ">= 0");
-  require_config(adc_gain_sigma_rel >= 0.0, key("adc_gain_sigma_rel"), adc_gain_sigma_rel, ">= 0");
-  require_config(adc_offset_sigma_lsb >= 0.0, key("adc_offset_sigma_lsb"), adc_offset_sigma_lsb, ">= 0");
-  require_config(iv_nonlinearity > -1.0 / 3.0, key("iv_nonlinearity"), iv_nonlinearity,
-                 "> -1/3 (a monotonic cell I-V)");
-  require_config(ir_drop >= 0.0, key("ir_drop"), ir_drop, ">= 0");
-  require_config(drift_sigma_uS >= 0.0, key("drift_sigma_uS"), drift_sigma_uS, ">= 0");
-  require_config(program_us_per_cell >= 0.0, key("program_us_per_cell"), program_us_per_cell, ">= 0");
-  require_config(forward_us_per_sample >= 0.0, key("forward_us_per_sample"), forward_us_per_sample, ">= 0");
-  require_config(time_scale > 0.0, key("time_scale"), time_scale, "> 0");
-}
-
-CrossbarDeviceConfig CrossbarDeviceConfig::ideal(int bits) {
-  CrossbarDeviceConfig c;
-  c.levels = std::int64_t{1} << std::min(bits, kMaxBits);
-  c.prog_sigma_uS = 0.0;
-  c.read_sigma_rel = 0.0;
-  c.dac_bits = bits;
-  c.adc_bits = bits;
-  c.d2d_sigma_rel = 0.0;
-  c.adc_gain_sigma_rel = 0.0;
-  c.adc_offset_sigma_lsb = 0.0;
-  c.iv_nonlinearity = 0.0;
-  c.ir_drop = 0.0;
-  c.program_us_per_cell = 0.0;
-  c.forward_us_per_sample = 0.0;
-  return c;
-}
-
-// ---- Geometry
-// ----------------------------------------------------------------------------------------------
-
-void CrossbarGeometry::im2col(const Eigen::Ref<const Matrix>& input, Eigen::Ref<Matrix> patches) const {
-  const Eigen::Index n = input.rows(), oh_n = out_h(), ow_n = out_w(), positions_n = oh_n * ow_n;
-  PIB_EXPECTS(input.cols() == input_dim() && patches.rows() >= n * positions_n && patches.cols() == rows(),
-              "im2col shapes");
-  for (Eigen::Index s = 0; s < n; ++s)
-    for (Eigen::Index oh = 0; oh < oh_n; ++oh)
-      for (Eigen::Index ow = 0; ow < ow_n; ++ow) {
-        const Eigen::Index row = s * positions_n + oh * ow_n + ow;
-        Eigen::Index k = 0;
-        for (Eigen::Index c = 0; c < in_channels; ++c)
-          for (Eigen::Index kh = 0; kh < kernel_h; ++kh) {
-            const Eigen::Index ih = oh * stride_h - pad_h + kh;
-            for (Eigen::Index kw = 0; kw < kernel_w; ++kw, ++k) {
-              const Eigen::Index iw = ow * stride_w - pad_w + kw;
-              const bool inside = ih >= 0 && ih < height && iw >= 0 && iw < width;
-              patches(row, k) = inside ? input(s, (c * height + ih) * width + iw) : 0.0;
-            }
-          }
-      }
-}
-
-namespace {
-
-// Calls visit(s, q, k) for every sample s and pooling window q (column of the pooled output), with k the
-// column of the window's first maximum in `full` (n x conv_dim, [co][oh][ow]).
-template <typename Visit>
-void for_each_window_max(const CrossbarGeometry& g, const Eigen::Ref<const Matrix>& full, Visit&& visit) {
-  const Eigen::Index ph_n = g.pooled_h(), pw_n = g.pooled_w(), oh_n = g.out_h(), ow_n = g.out_w();
-  for (Eigen::Index s = 0; s < full.rows(); ++s)
-    for (Eigen::Index c = 0; c < g.out_channels; ++c)
-      for (Eigen::Index ph = 0; ph < ph_n; ++ph)
-        for (Eigen::Index pw = 0; pw < pw_n; ++pw) {
-          Eigen::Index arg = -1;
-          for (Eigen::Index i = 0; i < g.pool_h; ++i)
-            for (Eigen::Index j = 0; j < g.pool_w; ++j) {
-              const Eigen::Index k = (c * oh_n + ph * g.pool_h + i) * ow_n + pw * g.pool_w + j;
-              if (arg < 0 || full(s, k) > full(s, arg)) arg = k;
-            }
-          visit(s, (c * ph_n + ph) * pw_n + pw, arg);
-        }
-}
-
-}  // namespace
-
-void CrossbarGeometry::max_pool(const Eigen::Ref<const Matrix>& full, Matrix& pooled) const {
-  PIB_EXPECTS(full.cols() == conv_dim(), "max_pool: ", full.cols(), " columns, expected ", conv_dim());
-  pooled.resize(full.rows(), output_dim());
-  for_each_window_max(*this, full,
-                      [&](Eigen::Index s, Eigen::Index q, Eigen::Index k) { pooled(s, q) = full(s, k); });
-}
-
-void CrossbarGeometry::max_pool_backward(const Eigen::Ref<const Matrix>& full,
-                                         const Eigen::Ref<const Matrix>& d_pooled, Matrix& d_full) const {
-  PIB_EXPECTS(full.cols() == conv_dim() && d_pooled.cols() == output_dim() && d_pooled.rows() == full.rows(),
-              "max_pool_backward shapes");
-  d_full.setZero(full.rows(), conv_dim());
-  for_each_window_max(*this, full,
-                      [&](Eigen::Index s, Eigen::Index q, Eigen::Index k) { d_full(s, k) = d_pooled(s, q); });
-}
-
-// ---- Kind configs
-// ------------------------------------------------------------------------------------------
-
-MemristorDenseConfig MemristorDenseConfig::from_json(const nlohmann::json& json, const std::string& path) {
-  MemristorDenseConfig c;
-  ConfigReader r(json, path);
-  r.get("input_dim", c.input_dim);
-  r.get("output_dim", c.output_dim);
-  std::string activation = to_string(c.activation);
-  r.get("activation", activation);
-  c.activation = parse_activation(activation, r.key_path("activation"));
-  r.get("init", c.init);
-  c.device.read(r);
-  r.finish();
-  c.validate(path);
-  return c;
-}
-
-void MemristorDenseConfig::validate(const std::string& path) const {
-  require_config(input_dim > 0, join(path, "input_dim"), input_dim, "> 0");
-  require_config(output_dim > 0, join(path, "output_dim"), output_dim, "> 0");
-  validate_init(init, path);
-  device.validate(path);
-  device.faults.validate(output_dim, join(path, "faults"));
-}
-
-CrossbarGeometry MemristorDenseConfig::geometry() const {
-  CrossbarGeometry g;
-  g.in_channels = input_dim;
-  g.out_channels = output_dim;
-  return g;
-}
-
-MemristorConv1dConfig MemristorConv1dConfig::from_json(const nlohmann::json& json, const std::string& path) {
-  MemristorConv1dConfig c;
-  ConfigReader r(json, path);
-  r.get("in_channels", c.in_channels);
-  r.get("length", c.length);
-  r.get("out_channels", c.out_channels);
-  r.get("kernel", c.kernel);
-  r.get("stride", c.stride);
-  r.get("padding", c.padding);
-  r.get("pool", c.pool);
-  std::string activation = to_string(c.activation);
-  r.get("activation", activation);
-  c.activation = parse_activation(activation, r.key_path("activation"));
-  r.get("init", c.init);
-  c.device.read(r);
-  c.validate(path);
-  check_dim(r, "input_dim", c.geometry().input_dim());
-  check_dim(r, "output_dim", c.geometry().output_dim());
-  r.finish();
-  return c;
-}
-
-void MemristorConv1dConfig::validate(const std::string& path) const {
-  require_config(in_channels > 0, join(path, "in_channels"), in_channels, "> 0");
-  require_config(length > 0, join(path, "length"), length, "> 0");
-  require_config(out_channels > 0, join(path, "out_channels"), out_channels, "> 0");
-  require_config(kernel > 0, join(path, "kernel"), kernel, "> 0");
-  require_config(stride > 0, join(path, "stride"), stride, "> 0");
-  require_config(padding >= 0, join(path, "padding"), padding, ">= 0");
-  require_config(kernel <= length + 2 * padding, join(path, "kernel"), kernel,
-                 "<= length + 2 padding = " + std::to_string(length + 2 * padding));
-  require_config(pool >= 1 && pool <= geometry().out_w(), join(path, "pool"), pool,
-                 "in [1, conv output length " + std::to_string(geometry().out_w()) + "]");
-  validate_init(init, path);
-  device.validate(path);
-  device.faults.validate(out_channels, join(path, "faults"));
-}
-
-CrossbarGeometry MemristorConv1dConfig::geometry() const {
-  CrossbarGeometry g;
-  g.in_channels = in_channels;
-  g.width = length;
-  g.out_channels = out_channels;
-  g.kernel_w = kernel;
-  g.stride_w = stride;
-  g.pad_w = padding;
-  g.pool_w = pool;
-  return g;
-}
-
-MemristorConv2dConfig MemristorConv2dConfig::from_json(const nlohmann::json& json, const std::string& path) {
-  MemristorConv2dConfig c;
-  ConfigReader r(json, path);
-  r.get("in_channels", c.in_channels);
-  r.get("height", c.height);
-  r.get("width", c.width);
-  r.get("out_channels", c.out_channels);
-  r.get("kernel", c.kernel);
-  r.get("stride", c.stride);
-  r.get("padding", c.padding);
-  r.get("pool", c.pool);
-  std::string activation = to_string(c.activation);
-  r.get("activation", activation);
-  c.activation = parse_activation(activation, r.key_path("activation"));
-  r.get("init", c.init);
-  c.device.read(r);
-  c.validate(path);
-  check_dim(r, "input_dim", c.geometry().input_dim());
-  check_dim(r, "output_dim", c.geometry().output_dim());
-  r.finish();
-  return c;
-}
-
-void MemristorConv2dConfig::validate(const std::string& path) const {
-  require_config(in_channels > 0, join(path, "in_channels"), in_channels, "> 0");
-  require_config(height > 0, join(path, "height"), height, "> 0");
-  require_config(width > 0, join(path, "width"), width, "> 0");
-  require_config(out_channels > 0, join(path, "out_channels"), out_channels, "> 0");
-  require_config(kernel > 0, join(path, "kernel"), kernel, "> 0");
-  require_config(stride > 0, join(path, "stride"), stride, "> 0");
-  require_config(padding >= 0, join(path, "padding"), padding, ">= 0");
-  require_config(
-      kernel <= std::min(height, width) + 2 * padding, join(path, "kernel"), kernel,
-      "<= min(height, width) + 2 padding = " + std::to_string(std::min(height, width) + 2 * padding));
-  const Eigen::Index side = std::min(geometry().out_h(), geometry().out_w());
-  require_config(pool >= 1 && pool <= side, join(path, "pool"), pool,
-                 "in [1, the smaller conv output side " + std::to_string(side) + "]");
-  validate_init(init, path);
-  device.validate(path);
-  device.faults.validate(out_channels, join(path, "faults"));
-}
-
-CrossbarGeometry MemristorConv2dConfig::geometry() const {
-  CrossbarGeometry g;
-  g.in_channels = in_channels;
-  g.height = height;
-  g.width = width;
-  g.out_channels = out_channels;
-  g.kernel_h = g.kernel_w = kernel;
-  g.stride_h = g.stride_w = stride;
-  g.pad_h = g.pad_w = padding;
-  g.pool_h = g.pool_w = pool;
-  return g;
-}
 
 // ---- The crossbar unit: internal state
 // ---------------------------------------------------------------------
@@ -367,6 +43,7 @@ struct MemristorCrossbarUnit::State {
   double weight_scale = 1.0;          // w_max
   LevelMatrix level_pos, level_neg;   // target levels, rows x cols
   Matrix error_pos_uS, error_neg_uS;  // programming error (+ drift), kept until reprogrammed
+  Matrix cell_pos_uS, cell_neg_uS;    // the cells' own conductances (before the wires' IR drop)
   Matrix g_pos_uS, g_neg_uS;          // effective conductances
   Matrix g_diff_uS;                   // g_pos - g_neg
   MatrixF g_var;                      // read_sigma_rel^2 (g_pos^2 + g_neg^2), single precision
@@ -460,7 +137,7 @@ MemristorCrossbarUnit::MemristorCrossbarUnit(std::string kind, CrossbarGeometry 
       clock_(DeviceTiming{device_.forward_us_per_sample,
                           device_.program_us_per_cell * 2.0 * static_cast<double>(rows_ * cols_),
                           device_.time_scale}) {
-  Rng rng(seed);
+  Rng rng = Rng::derive(seed, Stream::unit_physics);
   // The chip: seed-fixed systematic errors.
   auto chip = std::make_shared<Chip>();
   const auto factors = [&](double sigma) {
@@ -492,8 +169,9 @@ MemristorCrossbarUnit::MemristorCrossbarUnit(std::string kind, CrossbarGeometry 
   initial.faults.stuck_pos = Mask::Zero(rows_, cols_);
   initial.faults.stuck_neg = Mask::Zero(rows_, cols_);
   initial.faults.adc_mode = Eigen::Matrix<std::int8_t, 1, Eigen::Dynamic>::Zero(cols_);
-  const Vector parameters = init_dense_parameters(rows_, cols_, activation_, init, rng);
-  program<State>(initial, nullptr, parameters, device_, rows_, cols_, rng);
+  Rng init_rng = Rng::derive(seed, Stream::unit_init);
+  const Vector parameters = init_dense_parameters(rows_, cols_, activation_, init, init_rng);
+  program<State>(initial, nullptr, parameters, device_, rows_, cols_, init_rng);
   initial.deploy_us = device_.program_us_per_cell * 2.0 * static_cast<double>(rows_ * cols_);
   add_faults(initial, device_.faults, rng);
   realise(initial);
@@ -501,6 +179,9 @@ MemristorCrossbarUnit::MemristorCrossbarUnit(std::string kind, CrossbarGeometry 
 }
 
 MemristorCrossbarUnit::MemristorCrossbarUnit(const MemristorCrossbarUnit& other)
+    : MemristorCrossbarUnit(other, other.clock_.timing()) {}
+
+MemristorCrossbarUnit::MemristorCrossbarUnit(const MemristorCrossbarUnit& other, DeviceTiming timing)
     : Unit(other),
       kind_(other.kind_),
       geometry_(other.geometry_),
@@ -513,7 +194,19 @@ MemristorCrossbarUnit::MemristorCrossbarUnit(const MemristorCrossbarUnit& other)
       state_(*other.state_.load().value),
       calibration_(other.load_calibration()),
       scratch_(std::make_unique<Scratch>()),
-      clock_(other.clock_.timing()) {}
+      clock_(timing) {}
+
+std::unique_ptr<MemristorCrossbarUnit> MemristorCrossbarUnit::untimed_copy() const {
+  struct Untimed final : MemristorCrossbarUnit {
+    Untimed(const MemristorCrossbarUnit& u, DeviceTiming t) : MemristorCrossbarUnit(u, t) {}
+    std::unique_ptr<Unit> clone() const override { return std::make_unique<Untimed>(*this, timing()); }
+  };
+  DeviceTiming t = clock_.timing();
+  t.forward_us_per_sample = 0.0;
+  t.deploy_us = 0.0;
+  t.time_scale = 1e12;  // every hold rounds to no wall time
+  return std::make_unique<Untimed>(*this, t);
+}
 
 MemristorCrossbarUnit::~MemristorCrossbarUnit() = default;
 
@@ -561,24 +254,28 @@ void MemristorCrossbarUnit::realise(State& state) const {
   const double g_min = device_.g_min_uS, g_max = device_.g_max_uS;
   const double step = (g_max - g_min) / static_cast<double>(device_.levels - 1);
   const bool extra = fs.extra_pos.size() != 0;
-  state.g_pos_uS.resize(rows_, cols_);
-  state.g_neg_uS.resize(rows_, cols_);
-  const auto cell = [&](std::int64_t level, double error, double d2d, double extra_factor, std::int8_t stuck,
-                        double position) {
+  for (Matrix* m : {&state.cell_pos_uS, &state.cell_neg_uS, &state.g_pos_uS, &state.g_neg_uS})
+    m->resize(rows_, cols_);
+  const auto cell = [&](std::int64_t level, double error, double d2d, double extra_factor,
+                        std::int8_t stuck) {
     double g = (g_min + static_cast<double>(level) * step + error) * d2d * extra_factor;
     if (stuck == 1) g = g_min;
     if (stuck == 2) g = g_max;
-    g = std::max(0.0, g);
+    return std::max(0.0, g);
+  };
+  const auto wired = [&](double g, double position) {
     return device_.ir_drop > 0.0 ? g / (1.0 + device_.ir_drop * (g / g_max) * position) : g;
   };
   for (Eigen::Index k = 0; k < rows_ * cols_; ++k) {
     const double position = chip.ir_position.data()[k];
-    state.g_pos_uS.data()[k] =
+    state.cell_pos_uS.data()[k] =
         cell(state.level_pos.data()[k], state.error_pos_uS.data()[k], chip.d2d_pos.data()[k],
-             extra ? fs.extra_pos.data()[k] : 1.0, fs.stuck_pos.data()[k], position);
-    state.g_neg_uS.data()[k] =
+             extra ? fs.extra_pos.data()[k] : 1.0, fs.stuck_pos.data()[k]);
+    state.cell_neg_uS.data()[k] =
         cell(state.level_neg.data()[k], state.error_neg_uS.data()[k], chip.d2d_neg.data()[k],
-             extra ? fs.extra_neg.data()[k] : 1.0, fs.stuck_neg.data()[k], position);
+             extra ? fs.extra_neg.data()[k] : 1.0, fs.stuck_neg.data()[k]);
+    state.g_pos_uS.data()[k] = wired(state.cell_pos_uS.data()[k], position);
+    state.g_neg_uS.data()[k] = wired(state.cell_neg_uS.data()[k], position);
   }
   state.g_diff_uS = state.g_pos_uS - state.g_neg_uS;
   const double s2 = device_.read_sigma_rel * device_.read_sigma_rel;
@@ -894,10 +591,10 @@ MemristorCrossbarUnit::Diagnostics MemristorCrossbarUnit::diagnostics() const {
   return d;
 }
 
-void MemristorCrossbarUnit::read_cells(Matrix& g_pos_uS, Matrix& g_neg_uS, Rng& rng) const {
+void MemristorCrossbarUnit::read_cells(Matrix& g_pos_uS, Matrix& g_neg_uS, Rng& rng, bool in_array) const {
   const auto state = state_.load().value;
-  g_pos_uS = state->g_pos_uS;
-  g_neg_uS = state->g_neg_uS;
+  g_pos_uS = in_array ? state->g_pos_uS : state->cell_pos_uS;
+  g_neg_uS = in_array ? state->g_neg_uS : state->cell_neg_uS;
   const double sigma = device_.read_sigma_rel;
   if (sigma <= 0.0) return;
   for (Eigen::Index k = 0; k < g_pos_uS.size(); ++k) {
@@ -905,83 +602,4 @@ void MemristorCrossbarUnit::read_cells(Matrix& g_pos_uS, Matrix& g_neg_uS, Rng& 
     g_neg_uS.data()[k] *= 1.0 + sigma * rng.normal();
   }
 }
-
-// ---- The three kinds
-// ---------------------------------------------------------------------------------------
-
-namespace {
-template <typename Config>
-const Config& validated(const Config& config) {
-  config.validate();
-  return config;
-}
-}  // namespace
-
-MemristorDenseUnit::MemristorDenseUnit(const MemristorDenseConfig& config, std::uint64_t seed)
-    : MemristorCrossbarUnit("memristor_dense", validated(config).geometry(), config.activation, config.device,
-                            config.init, seed) {}
-
-std::unique_ptr<Unit> MemristorDenseUnit::clone() const {
-  return std::unique_ptr<Unit>(new MemristorDenseUnit(*this));
-}
-
-MemristorConv1dUnit::MemristorConv1dUnit(const MemristorConv1dConfig& config, std::uint64_t seed)
-    : MemristorCrossbarUnit("memristor_conv1d", validated(config).geometry(), config.activation,
-                            config.device, config.init, seed) {}
-
-std::unique_ptr<Unit> MemristorConv1dUnit::clone() const {
-  return std::unique_ptr<Unit>(new MemristorConv1dUnit(*this));
-}
-
-MemristorConv2dUnit::MemristorConv2dUnit(const MemristorConv2dConfig& config, std::uint64_t seed)
-    : MemristorCrossbarUnit("memristor_conv2d", validated(config).geometry(), config.activation,
-                            config.device, config.init, seed) {}
-
-std::unique_ptr<Unit> MemristorConv2dUnit::clone() const {
-  return std::unique_ptr<Unit>(new MemristorConv2dUnit(*this));
-}
-
-std::unique_ptr<Unit> make_memristor_dense_unit(const nlohmann::json& config, std::uint64_t seed) {
-  return std::make_unique<MemristorDenseUnit>(MemristorDenseConfig::from_json(config, "memristor_dense"),
-                                              seed);
-}
-
-std::unique_ptr<Unit> make_memristor_conv1d_unit(const nlohmann::json& config, std::uint64_t seed) {
-  return std::make_unique<MemristorConv1dUnit>(MemristorConv1dConfig::from_json(config, "memristor_conv1d"),
-                                               seed);
-}
-
-std::unique_ptr<Unit> make_memristor_conv2d_unit(const nlohmann::json& config, std::uint64_t seed) {
-  return std::make_unique<MemristorConv2dUnit>(MemristorConv2dConfig::from_json(config, "memristor_conv2d"),
-                                               seed);
-}
-
-}  // namespace pib::units
-
-namespace pib::units {
-
-UnitKind memristor_dense_kind() {
-  UnitKind k;
-  k.make = &make_memristor_dense_unit;
-  k.input_size = InputSize::key;
-  k.has_fault_model = true;
-  return k;
-}
-
-UnitKind memristor_conv1d_kind() {
-  UnitKind k;
-  k.make = &make_memristor_conv1d_unit;
-  k.input_size = InputSize::derived;
-  k.has_fault_model = true;
-  return k;
-}
-
-UnitKind memristor_conv2d_kind() {
-  UnitKind k;
-  k.make = &make_memristor_conv2d_unit;
-  k.input_size = InputSize::derived;
-  k.has_fault_model = true;
-  return k;
-}
-
 }  // namespace pib::units

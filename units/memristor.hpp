@@ -79,6 +79,7 @@
 #include "units/device.hpp"
 #include "units/digital.hpp"
 #include "units/fault.hpp"
+#include "units/geometry.hpp"
 #include "units/registry.hpp"
 #include "units/unit.hpp"
 
@@ -139,40 +140,6 @@ struct CrossbarDeviceConfig {
   void validate(const std::string& path) const;
   // Everything off: no noise, no errors, the given resolution (tests, ideal references).
   static CrossbarDeviceConfig ideal(int bits = 40);
-};
-
-// im2col geometry: a sample is a [in_channels][height][width] image; dense is 1 x 1 with a 1 x 1 kernel.
-// Optional max pooling after the activation (digital, like bias and activation): non-overlapping
-// pool_h x pool_w windows of each channel's conv output; a trailing part smaller than a window is dropped.
-struct CrossbarGeometry {
-  Eigen::Index in_channels = 1, height = 1, width = 1;
-  Eigen::Index out_channels = 1;
-  Eigen::Index kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
-  Eigen::Index pool_h = 1, pool_w = 1;
-
-  Eigen::Index out_h() const { return (height + 2 * pad_h - kernel_h) / stride_h + 1; }
-  Eigen::Index out_w() const { return (width + 2 * pad_w - kernel_w) / stride_w + 1; }
-  Eigen::Index positions() const { return out_h() * out_w(); }  // conv positions, before pooling
-  Eigen::Index pooled_h() const { return out_h() / pool_h; }
-  Eigen::Index pooled_w() const { return out_w() / pool_w; }
-  Eigen::Index rows() const { return in_channels * kernel_h * kernel_w; }
-  Eigen::Index input_dim() const { return in_channels * height * width; }
-  Eigen::Index conv_dim() const { return out_channels * positions(); }  // outputs before pooling
-  Eigen::Index output_dim() const { return out_channels * pooled_h() * pooled_w(); }
-  bool pools() const { return pool_h > 1 || pool_w > 1; }
-  bool is_dense() const {
-    return height == 1 && width == 1 && kernel_h == 1 && kernel_w == 1 && pad_h == 0 && pad_w == 0;
-  }
-
-  // Patches (n positions() x rows()) of `input` (n x input_dim()), row s positions() + oh out_w() + ow.
-  void im2col(const Eigen::Ref<const Matrix>& input, Eigen::Ref<Matrix> patches) const;
-  // Max pooling of conv outputs `full` (n x conv_dim(), [co][oh][ow]) into `pooled` (resized to n x
-  // output_dim(), [co][ph][pw]).
-  void max_pool(const Eigen::Ref<const Matrix>& full, Matrix& pooled) const;
-  // dL/d(full) (resized to full's shape) from dL/d(pooled): each window's gradient goes to the first
-  // position holding the window's maximum in `full`, the rest get 0.
-  void max_pool_backward(const Eigen::Ref<const Matrix>& full, const Eigen::Ref<const Matrix>& d_pooled,
-                         Matrix& d_full) const;
 };
 
 struct MemristorDenseConfig {
@@ -272,7 +239,12 @@ class MemristorCrossbarUnit : public Unit {
   };
   Diagnostics diagnostics() const;
   // Reads every device once with read noise (single-cell read mode: no DAC, ADC or I-V): rows x cols each.
-  void read_cells(Matrix& g_pos_uS, Matrix& g_neg_uS, Rng& rng) const;
+  // `in_array`: as the array's wires deliver it (IR drop included); otherwise the cell's own conductance
+  // (the configured wire resistance compensated, as a four-terminal measurement would).
+  void read_cells(Matrix& g_pos_uS, Matrix& g_neg_uS, Rng& rng, bool in_array = true) const;
+  // An independent copy (same chip, state and calibration) that holds no device time: for characterization,
+  // which programs the chip many times.
+  std::unique_ptr<MemristorCrossbarUnit> untimed_copy() const;
   // Fraction of ADC conversions of the last measure that hit a rail (|code| = M_a) on a working channel.
   double last_adc_saturation_fraction() const;
 
@@ -280,11 +252,13 @@ class MemristorCrossbarUnit : public Unit {
   const CrossbarGeometry& geometry() const { return geometry_; }
   Eigen::Index crossbar_rows() const { return rows_; }
   Eigen::Index crossbar_cols() const { return cols_; }
+  Eigen::Index fault_channels() const override { return cols_; }
 
  protected:
   MemristorCrossbarUnit(std::string kind, CrossbarGeometry geometry, Activation activation,
                         CrossbarDeviceConfig device, const std::string& init, std::uint64_t seed);
   MemristorCrossbarUnit(const MemristorCrossbarUnit& other);  // clone: same chip and state, own ledger
+  MemristorCrossbarUnit(const MemristorCrossbarUnit& other, DeviceTiming timing);  // ... with this timing
 
  private:
   using Mask = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -344,14 +318,21 @@ class MemristorConv2dUnit final : public MemristorCrossbarUnit {
   MemristorConv2dUnit(const MemristorConv2dUnit& other) = default;
 };
 
-// `pib device characterize` for a crossbar unit (any of the three kinds; InvalidArgument otherwise): deploys
-// a random weight matrix (uniform in [-1, 1], bias 0) with `seed`, reads every device `reads` times in
-// single-cell read mode, calibrates on one random batch (256 samples, uniform in [-1, 1]) and measures
-// another, then reads one fixed input `reads` times. JSON keys:
+// `pib device characterize` for a crossbar unit (any of the three kinds; InvalidArgument otherwise), with
+// draws from Rng::derive(seed, Stream::measure): first splits the programming error on an untimed copy of
+// the unit (units/memristor_characterize.cpp says how: a fixed matrix and its negation programmed 8 times
+// each, the cells' own conductances read `reads` times after each); then deploys a random weight matrix
+// (uniform in [-1, 1], bias 0), reads every device `reads` times in single-cell read mode, calibrates on one
+// random batch (256 samples, uniform in [-1, 1]) and measures another, then reads one fixed input `reads`
+// times. JSON keys:
 //   read_noise_rel: mean over devices of std / mean of the repeated cell reads.
-//   program_error_uS_rms: rms of (mean read - target conductance) over working devices, read noise removed;
-//     it includes the chip's d2d variation, IR drop and drift (what a chip's histogram shows); with those
-//     off it estimates prog_sigma_uS.
+//   program_error_stochastic_uS_rms: rms over working devices of the part of (cell conductance - target)
+//     redrawn at every programming, read noise removed; estimates prog_sigma_uS (x the rms d2d factor).
+//   program_error_systematic_uS_rms: rms over working devices of the part fixed per device (the chip's d2d
+//     variation and any extra_d2d fault), the stochastic part's share removed;
+//     program_error_systematic_uS_expected = d2d_sigma_rel x the rms target conductance, its configured
+//     size. The array's other systematic errors (IR drop of the wires, ADC gain and offset, I-V) act on the
+//     column path, not on a cell's conductance: they are listed under "systematic" as configured.
 //   levels, levels_used: configured states per device, distinct target states in the random matrix.
 //   adc_saturation_fraction: fraction of working-channel conversions at a rail on the measured batch.
 //   column_noise_lsb: std of repeated reads of working channels at a fixed input, in LSB of the first row
@@ -364,6 +345,9 @@ class MemristorConv2dUnit final : public MemristorCrossbarUnit {
 //   plus rows, cols, devices, reads, g_min_uS, g_max_uS, the configured noise sizes and "systematic".
 // Note: it deploys (holding the programming channel for deploy_us / time_scale) and re-calibrates the unit.
 nlohmann::json characterize_memristor(Unit& unit, std::uint64_t seed, int reads = 64);
+// The same as the registry record's characterizer (`parameters` unused: it programs its own matrix).
+DeviceCharacterization characterize_crossbar(Unit& unit, const nlohmann::json& parameters, std::uint64_t seed,
+                                             int reads);
 
 // Registry factories (config without the "kind" key).
 std::unique_ptr<Unit> make_memristor_dense_unit(const nlohmann::json& config, std::uint64_t seed);

@@ -5,9 +5,96 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "units/characterize.hpp"
 #include "units/memristor.hpp"
 
 namespace pib::units {
+namespace {
+
+// The programming error of the cells, split into its two parts. Programs a fixed matrix A (|w| uniform in
+// [0.5, 1], random signs, so every active device sits at least half-way up its range) and -A in turn, 8 times
+// each, on an untimed copy of the unit: every device is reprogrammed at every deploy (its level alternates
+// between 0 and its active level) and each time reads its active level. After each programming the active
+// devices' own conductances (single-cell reads, the configured wire resistance compensated) are read
+// `reads` times and averaged. Over the programmings, per device d with target t_d:
+//   stochastic^2 = mean_d [ var_p(mean read) - read variance / reads ]          (redrawn at every write)
+//   systematic^2 = mean_d [ (mean_p(mean read) - t_d)^2 - var_p / programmings ]  (fixed per device)
+// Stuck devices are faults, not programming error, and are left out. Expected sizes: stochastic
+// prog_sigma_uS (times the rms d2d factor, ~1); systematic d2d_sigma_rel x the rms active target.
+struct ProgrammingError {
+  double stochastic_uS = 0.0, systematic_uS = 0.0, systematic_expected_uS = 0.0;
+  int programmings = 0;
+};
+
+ProgrammingError programming_error(const MemristorCrossbarUnit& original, int reads, Rng& rng) {
+  constexpr int kProgrammings = 8;
+  const auto unit = original.untimed_copy();
+  const Eigen::Index rows = unit->crossbar_rows(), cols = unit->crossbar_cols();
+  Vector a = Vector::Zero(unit->parameter_count());
+  for (Eigen::Index k = 0; k < rows * cols; ++k)
+    a[k] = (rng.uniform() < 0.5 ? -1.0 : 1.0) * rng.uniform(0.5, 1.0);
+  const Eigen::Index devices = 2 * rows * cols;
+  Eigen::VectorXd sum = Eigen::VectorXd::Zero(devices), sum_sq = sum, read_var = sum, target = sum;
+  Eigen::VectorXi samples = Eigen::VectorXi::Zero(devices);
+  Eigen::Matrix<bool, Eigen::Dynamic, 1> stuck = Eigen::Matrix<bool, Eigen::Dynamic, 1>::Zero(devices);
+  Matrix g_pos, g_neg, s_pos(rows, cols), s_neg(rows, cols), q_pos(rows, cols), q_neg(rows, cols);
+  for (int p = 0; p < 2 * kProgrammings; ++p) {
+    const Vector w = p % 2 == 0 ? a : Vector(-a);
+    unit->deploy(w, rng);
+    s_pos.setZero();
+    s_neg.setZero();
+    q_pos.setZero();
+    q_neg.setZero();
+    for (int r = 0; r < reads; ++r) {
+      unit->read_cells(g_pos, g_neg, rng, false);
+      s_pos += g_pos;
+      s_neg += g_neg;
+      q_pos.array() += g_pos.array().square();
+      q_neg.array() += g_neg.array().square();
+    }
+    const auto d = unit->diagnostics();
+    const double k = static_cast<double>(reads);
+    const auto collect = [&](const Matrix& s, const Matrix& q, const Matrix& t, const auto& stuck_cells,
+                             const Eigen::Ref<const Matrix>& w_side, Eigen::Index offset) {
+      for (Eigen::Index i = 0; i < s.size(); ++i) {
+        if (!(w_side.data()[i] > 0.0)) continue;  // not active in this programming
+        const Eigen::Index dev = offset + i;
+        if (stuck_cells.data()[i] != 0) stuck[dev] = true;
+        const double mean = s.data()[i] / k;
+        sum[dev] += mean;
+        sum_sq[dev] += mean * mean;
+        read_var[dev] += std::max(0.0, (q.data()[i] - k * mean * mean) / (k - 1.0));
+        target[dev] = t.data()[i];
+        ++samples[dev];
+      }
+    };
+    const Eigen::Map<const Matrix> wm(w.data(), rows, cols);
+    collect(s_pos, q_pos, d.target_pos_uS, d.stuck_pos, wm, 0);
+    collect(s_neg, q_neg, d.target_neg_uS, d.stuck_neg, -wm, rows * cols);
+  }
+  double stochastic_sq = 0.0, systematic_sq = 0.0, target_sq = 0.0;
+  Eigen::Index used = 0;
+  for (Eigen::Index dev = 0; dev < devices; ++dev) {
+    const double n = samples[dev];
+    if (n < 2 || stuck[dev]) continue;
+    const double mean = sum[dev] / n;
+    const double var = std::max(0.0, (sum_sq[dev] - n * mean * mean) / (n - 1.0));
+    stochastic_sq += var - read_var[dev] / n / static_cast<double>(reads);
+    systematic_sq += (mean - target[dev]) * (mean - target[dev]) - var / n;
+    target_sq += target[dev] * target[dev];
+    ++used;
+  }
+  ProgrammingError e;
+  e.programmings = kProgrammings;
+  if (used == 0) return e;
+  const double u = static_cast<double>(used);
+  e.stochastic_uS = std::sqrt(std::max(0.0, stochastic_sq / u));
+  e.systematic_uS = std::sqrt(std::max(0.0, systematic_sq / u));
+  e.systematic_expected_uS = original.device_config().d2d_sigma_rel * std::sqrt(target_sq / u);
+  return e;
+}
+
+}  // namespace
 
 nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int reads) {
   auto* unit = dynamic_cast<MemristorCrossbarUnit*>(&unit_base);
@@ -15,7 +102,8 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
     raise<InvalidArgument>("characterize_memristor: '", unit_base.kind(), "' is not a crossbar unit");
   if (reads < 2) raise<InvalidArgument>("characterize_memristor: reads must be >= 2, got ", reads);
   const CrossbarDeviceConfig& device = unit->device_config();
-  Rng rng(seed);
+  Rng rng = Rng::derive(seed, Stream::measure);
+  const ProgrammingError programming = programming_error(*unit, reads, rng);
 
   // 1. Program a random weight matrix (uniform in [-1, 1], bias 0): programming time of the changed cells.
   Vector parameters(unit->parameter_count());
@@ -38,26 +126,17 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
     sq_neg.array() += g_neg.array().square();
   }
   const double k = static_cast<double>(reads);
-  double rel_sum = 0.0, err_sq = 0.0, read_var_of_mean = 0.0;
-  std::int64_t devices = 0;
-  const auto device_stats = [&](const Matrix& sum, const Matrix& sq, const Matrix& target,
-                                const auto& stuck) {
+  double rel_sum = 0.0;
+  const auto device_stats = [&](const Matrix& sum, const Matrix& sq) {
     for (Eigen::Index i = 0; i < sum.size(); ++i) {
       const double mean = sum.data()[i] / k;
       const double var = std::max(0.0, (sq.data()[i] - k * mean * mean) / (k - 1.0));
       if (mean > 0.0) rel_sum += std::sqrt(var) / mean;
-      if (stuck.data()[i] != 0) continue;  // stuck devices are faults, not programming error
-      err_sq += (mean - target.data()[i]) * (mean - target.data()[i]);
-      read_var_of_mean += var / k;
-      ++devices;
     }
   };
-  device_stats(sum_pos, sq_pos, d.target_pos_uS, d.stuck_pos);
-  device_stats(sum_neg, sq_neg, d.target_neg_uS, d.stuck_neg);
+  device_stats(sum_pos, sq_pos);
+  device_stats(sum_neg, sq_neg);
   const double all_devices = static_cast<double>(2 * rows * cols);
-  const double program_error =
-      devices > 0 ? std::sqrt(std::max(0.0, (err_sq - read_var_of_mean) / static_cast<double>(devices)))
-                  : 0.0;
   std::set<double> levels_used;
   for (Eigen::Index i = 0; i < d.target_pos_uS.size(); ++i) {
     levels_used.insert(d.target_pos_uS.data()[i]);
@@ -129,8 +208,11 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
       {"reads", reads},
       {"read_noise_rel", rel_sum / all_devices},
       {"read_noise_rel_configured", device.read_sigma_rel},
-      {"program_error_uS_rms", program_error},
-      {"program_error_uS_configured", device.prog_sigma_uS},
+      {"program_error_stochastic_uS_rms", programming.stochastic_uS},
+      {"program_error_stochastic_uS_configured", device.prog_sigma_uS},
+      {"program_error_systematic_uS_rms", programming.systematic_uS},
+      {"program_error_systematic_uS_expected", programming.systematic_expected_uS},
+      {"program_error_programmings", programming.programmings},
       {"levels", device.levels},
       {"levels_used", levels_used.size()},
       {"g_min_uS", device.g_min_uS},
@@ -154,6 +236,24 @@ nlohmann::json characterize_memristor(Unit& unit_base, std::uint64_t seed, int r
         {"iv_nonlinearity", device.iv_nonlinearity},
         {"ir_drop", device.ir_drop}}},
   };
+}
+
+DeviceCharacterization characterize_crossbar(Unit& unit, const nlohmann::json& /*parameters*/,
+                                             std::uint64_t seed, int reads) {
+  const nlohmann::json j = characterize_memristor(unit, seed, reads);
+  DeviceCharacterization c;
+  c.kind = j.at("kind").get<std::string>();
+  c.reads = j.at("reads").get<int>();
+  c.read_noise_rel = j.at("read_noise_rel").get<double>();
+  c.program_error_stochastic_uS_rms = j.at("program_error_stochastic_uS_rms").get<double>();
+  c.program_error_systematic_uS_rms = j.at("program_error_systematic_uS_rms").get<double>();
+  c.levels = j.at("levels").get<double>();
+  c.adc_saturation_fraction = j.at("adc_saturation_fraction").get<double>();
+  c.measure_us_per_sample = j.at("measure_us_per_sample").get<double>();
+  c.deploy_us = j.at("deploy_us").get<double>();
+  c.faults = j.at("faults");
+  c.details = j;
+  return c;
 }
 
 }  // namespace pib::units

@@ -110,7 +110,6 @@ double poisson_small(double mean, Rng& rng) {
 }
 
 constexpr double kPoissonExactBelow_e = 30.0;  // exact Poisson below this many electrons, Gaussian above
-constexpr std::uint64_t kWeightSeedMix = 0xD1B54A32D192ED03ULL;
 // cos and sin of the 256 phase levels pi * level / 255 of an 8-bit SLM.
 const std::array<std::pair<double, double>, 256>& phase_table() {
   static const auto table = [] {
@@ -122,24 +121,6 @@ const std::array<std::pair<double, double>, 256>& phase_table() {
     return t;
   }();
   return table;
-}
-
-constexpr std::uint64_t kDriftSeedMix = 0x8CB92BA72F3D8DD7ULL;
-
-std::vector<double> number_or_array(const nlohmann::json& value, Eigen::Index n, const std::string& key) {
-  if (value.is_null()) return {};
-  if (value.is_number()) return std::vector<double>(static_cast<std::size_t>(n), value.get<double>());
-  if (value.is_array()) {
-    std::vector<double> out;
-    for (const auto& v : value) {
-      if (!v.is_number()) raise<ConfigError>(key, ": expected numbers, got ", value.dump());
-      out.push_back(v.get<double>());
-    }
-    if (static_cast<Eigen::Index>(out.size()) != n)
-      raise<ConfigError>(key, ": ", out.size(), " values given, expected input_dim = ", n);
-    return out;
-  }
-  raise<ConfigError>(key, ": expected a number or an array of input_dim numbers, got ", value.dump());
 }
 
 // Value of the `percentile` (0, 100] of `values` (copied; nth_element).
@@ -170,105 +151,6 @@ void build_stacked(const Matrix& t_re, const Matrix& t_im, bool phase, M& stacke
 }
 
 }  // namespace
-
-// ---- OpticalConfig ------------------------------------------------------------------------------------
-
-std::string OpticalConfig::encoding_name() const {
-  switch (encoding) {
-    case OpticalEncoding::binary:
-      return "binary";
-    case OpticalEncoding::phase8:
-      return "phase8";
-    case OpticalEncoding::amplitude8:
-      return "amplitude8";
-  }
-  return "phase8";
-}
-
-OpticalConfig OpticalConfig::from_json(const nlohmann::json& json, const std::string& path) {
-  OpticalConfig c;
-  ConfigReader r(json, path);
-  r.get("input_dim", c.input_dim);
-  r.get("output_dim", c.output_dim);
-  std::string activation = to_string(c.activation);
-  r.get("activation", activation);
-  c.activation = parse_activation(activation, r.key_path("activation"));
-  r.get("init", c.init);
-
-  std::string encoding = c.encoding_name();
-  r.get("encoding", encoding);
-  if (encoding == "binary") {
-    c.encoding = OpticalEncoding::binary;
-  } else if (encoding == "phase8") {
-    c.encoding = OpticalEncoding::phase8;
-  } else if (encoding == "amplitude8") {
-    c.encoding = OpticalEncoding::amplitude8;
-  } else {
-    raise<ConfigError>(r.key_path("encoding"), ": unknown encoding '", encoding,
-                       "' (expected binary, phase8 or amplitude8)");
-  }
-  // Encoding-dependent defaults: a DMD runs at 2 kHz, an SLM at 60 Hz; a deploy refreshes one frame; only a
-  // phase encoding needs a reference pixel.
-  const double frame_us = c.encoding == OpticalEncoding::binary ? 500.0 : 16667.0;
-  c.timing = DeviceTiming{frame_us, frame_us, 1.0};
-  c.reference_pixels = c.encoding == OpticalEncoding::phase8 ? 1 : 0;
-
-  std::string threshold = "zero";
-  r.get("binary_threshold", threshold);
-  if (threshold != "zero" && threshold != "median")
-    raise<ConfigError>(r.key_path("binary_threshold"), ": '", threshold, "' (expected zero or median)");
-  c.binary_threshold_median = threshold == "median";
-  c.binary_median = number_or_array(r.child("binary_median"), c.input_dim, r.key_path("binary_median"));
-  r.get("binary_levels", c.binary_levels);
-  c.input_low = number_or_array(r.child("input_low"), c.input_dim, r.key_path("input_low"));
-  c.input_high = number_or_array(r.child("input_high"), c.input_dim, r.key_path("input_high"));
-  r.get("reference_pixels", c.reference_pixels);
-  r.get("n_speckle", c.n_speckle);
-  r.get("camera_bits", c.camera_bits);
-  r.get("camera_calibration_percentile", c.camera_calibration_percentile);
-  r.get("full_well_e", c.full_well_e);
-  r.get("shot_noise", c.shot_noise);
-  r.get("read_noise_dn", c.read_noise_dn);
-  r.get("drift_per_s", c.drift_per_s);
-  std::string precision = "float32";
-  r.get("precision", precision);
-  if (precision != "float32" && precision != "float64")
-    raise<ConfigError>(r.key_path("precision"), ": '", precision, "' (expected float32 or float64)");
-  c.single_precision = precision == "float32";
-  read_timing(r, c.timing);
-  r.finish();
-  c.validate(path);
-  return c;
-}
-
-void OpticalConfig::validate(const std::string& path) const {
-  const auto key = [&](const char* name) { return path.empty() ? std::string(name) : path + "." + name; };
-  require_config(input_dim > 0, key("input_dim"), input_dim, "> 0");
-  require_config(output_dim > 0, key("output_dim"), output_dim, "> 0");
-  require_config(init == "auto" || init == "he" || init == "glorot", key("init"), init, "auto, he or glorot");
-  require_config(reference_pixels >= 0, key("reference_pixels"), reference_pixels, ">= 0");
-  require_config(n_speckle > 0, key("n_speckle"), n_speckle, "> 0");
-  require_config(camera_bits >= 1 && camera_bits <= 52, key("camera_bits"), camera_bits, "in [1, 52]");
-  require_config(camera_calibration_percentile > 0.0 && camera_calibration_percentile <= 100.0,
-                 key("camera_calibration_percentile"), camera_calibration_percentile, "in (0, 100]");
-  require_config(full_well_e > 0.0, key("full_well_e"), full_well_e, "> 0");
-  require_config(read_noise_dn >= 0.0, key("read_noise_dn"), read_noise_dn, ">= 0");
-  require_config(drift_per_s >= 0.0 && drift_per_s <= 1.0, key("drift_per_s"), drift_per_s, "in [0, 1]");
-  require_config(input_low.size() == input_high.size(), key("input_low"), input_low.size(),
-                 "values only together with input_high");
-  for (std::size_t j = 0; j < input_low.size(); ++j)
-    require_config(input_high[j] > input_low[j], key("input_high"), input_high[j],
-                   "> input_low for every feature");
-  if (!binary_median.empty())
-    require_config(encoding == OpticalEncoding::binary && binary_threshold_median && binary_levels == 1,
-                   key("binary_median"), "given",
-                   "only with encoding binary, binary_threshold median and binary_levels 1");
-  require_config(binary_levels >= 1, key("binary_levels"), binary_levels, ">= 1");
-  if (binary_levels > 1)
-    require_config(encoding == OpticalEncoding::binary && binary_threshold_median, key("binary_levels"),
-                   binary_levels, "1 unless encoding is binary with binary_threshold median");
-  validate_timing(timing, path);
-}
 
 // ---- The compute kernel: stacked real transmission matrix and scratch in precision S -------------------
 
@@ -301,7 +183,7 @@ OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
       seed_(seed),
       medium_(std::make_shared<Medium>()),
       params_([&] {
-        Rng rng(seed ^ kWeightSeedMix);
+        Rng rng = Rng::derive(seed, Stream::unit_init);
         return unpack(config_, init_dense_parameters(config_.n_speckle, config_.output_dim,
                                                      config_.activation, config_.init, rng));
       }()),
@@ -309,8 +191,8 @@ OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
   config_.validate("optical");
   const Eigen::Index m = config_.modulator_inputs() + config_.reference_pixels;
   const double sigma = 1.0 / std::sqrt(static_cast<double>(config_.modulator_inputs()));
-  Rng rng(seed);
-  medium_->drift_rng.reseed(seed ^ kDriftSeedMix);
+  Rng rng = Rng::derive(seed, Stream::unit_physics);
+  medium_->drift_rng.reseed(derive_seed(seed, Stream::unit_drift));
   medium_->t_re.resize(config_.n_speckle, m);
   medium_->t_im.resize(config_.n_speckle, m);
   for (Eigen::Index i = 0; i < medium_->t_re.size(); ++i)
@@ -621,22 +503,6 @@ void OpticalUnit::inject_faults(const nlohmann::json& faults, Rng& rng) {
   reader.finish();
   std::lock_guard lock(mutex_);
   adc_faults_.insert(adc_faults_.end(), channels.begin(), channels.end());
-}
-
-std::unique_ptr<Unit> make_optical_unit(const nlohmann::json& config, std::uint64_t seed) {
-  return std::make_unique<OpticalUnit>(OpticalConfig::from_json(config, "optical"), seed);
-}
-
-}  // namespace pib::units
-
-namespace pib::units {
-
-UnitKind optical_kind() {
-  UnitKind k;
-  k.make = &make_optical_unit;
-  k.input_size = InputSize::key;
-  k.has_fault_model = true;
-  return k;
 }
 
 }  // namespace pib::units

@@ -16,10 +16,9 @@
 //                differences; a reference pixel makes a common phase shift of the inputs visible
 //                (DESIGN 3.3).
 //  * scattering: T is n_speckle x (n_mod + reference_pixels), n_mod = n_in * binary_levels modulator
-//                input pixels, Re and Im iid N(0, 1/n_mod), drawn from
-//  Rng(seed):
-//                all of Re T row-major, then all of Im T. Hidden: only tests and characterisation may read
-//                it.
+//                input pixels, Re and Im iid N(0, 1/n_mod), drawn from Rng::derive(seed,
+//                Stream::unit_physics): all of Re T row-major, then all of Im T. Hidden: only tests and
+//                characterisation may read it.
 //  * camera:     mean signal in DN = gain * |T x|^2 with the gain from calibration (the calibration
 //  percentile
 //                of the noise-free intensities, default 99.9, maps to full scale 2^camera_bits - 1); shot
@@ -36,8 +35,10 @@
 //  * faults:     inject_faults({"adc_channels": [{"channel": j, "mode": ...}]}) breaks camera pixel j's
 //                readout: it reads 0, full scale, or a uniformly random level (units/fault.hpp).
 //  * digital layer: Z = act(S W + b), flat parameters [W row-major (n_speckle x output_dim), b], initialised
-//                from Rng(seed ^ 0xD1B54A32D192ED03) by init_dense_parameters (He for relu, Glorot
+//                from Rng::derive(seed, Stream::unit_init) by init_dense_parameters (He for relu, Glorot
 //                otherwise).
+//
+// Drift noise comes from Rng::derive(seed, Stream::unit_drift).
 //
 // Calibration: calibrate(sample_inputs) sets the per-feature input range (min/max of the samples, unless
 // input_low/input_high are configured), the binary medians (binary_threshold "median", unless binary_median
@@ -133,6 +134,8 @@ class OpticalUnit final : public Unit {
   DeviceLedger ledger() const override { return clock_.ledger(); }
   std::unique_ptr<Unit> clone() const override;
   void inject_faults(const nlohmann::json& faults, Rng& rng) override;
+  Eigen::Index fault_channels() const override { return config_.n_speckle; }
+  bool has_raw_response() const override { return true; }  // the camera frame
 
   // Input range, medians (as configured or from the samples) and camera gain from `sample_inputs`
   // (n x input_dim, n >= 1). Replaces any earlier calibration.
@@ -203,7 +206,11 @@ class OpticalUnit final : public Unit {
 
 // Registry factory for "optical" (config without the "kind" key).
 std::unique_ptr<Unit> make_optical_unit(const nlohmann::json& config, std::uint64_t seed);
-// The registry record of "optical" (input size from the input_dim key; no ideal model: its physics is hidden).
+// `pib device characterize` for an optical unit (units/optical_characterize.cpp; keys documented there).
+DeviceCharacterization characterize_optical(Unit& unit, const nlohmann::json& parameters, std::uint64_t seed,
+                                            int reads);
+// The registry record of "optical" (input size from the input_dim key; no ideal model: its physics is
+// hidden).
 UnitKind optical_kind();
 
 }  // namespace pib::units

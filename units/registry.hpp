@@ -26,19 +26,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "units/characterize.hpp"
+#include "units/ideal.hpp"
 #include "units/unit.hpp"
 
 namespace pib::units {
 
-class IdealLayer;               // units/ideal.hpp
-struct DeviceCharacterization;  // units/characterize.hpp
-
 using UnitFactory = std::function<std::unique_ptr<Unit>(const nlohmann::json& config, std::uint64_t seed)>;
 // The ideal mathematical model of a unit config (without "kind"); `path` prefixes ConfigError messages.
-using IdealFactory =
-    std::function<std::unique_ptr<IdealLayer>(const nlohmann::json& config, const std::string& path)>;
-// `pib device characterize` for a built unit of the kind (see units/characterize.hpp).
-using Characterizer = std::function<DeviceCharacterization(Unit& unit, std::uint64_t seed, int reads)>;
+using IdealFactory = std::function<IdealLayer(const nlohmann::json& config, const std::string& path)>;
+// `pib device characterize` for a built unit of the kind: `parameters` is the config's flat parameter array
+// (null: the characterizer chooses), see units/characterize.hpp.
+using Characterizer = std::function<DeviceCharacterization(Unit& unit, const nlohmann::json& parameters,
+                                                           std::uint64_t seed, int reads)>;
 
 // How a kind's input size is configured.
 enum class InputSize {
@@ -51,7 +51,7 @@ struct UnitKind {
   InputSize input_size = InputSize::key;
   IdealFactory ideal;            // the kind's ideal model (backprop baseline, pib_ideal); empty: none
   Characterizer characterize;    // empty: the generic path of characterize_unit
-  bool has_fault_model = false;  // Unit::inject_faults works (else it throws InvalidArgument)
+  bool has_fault_model = false;  // Unit::inject_faults works (Unit::fault_channels() > 0)
 };
 
 // Creates a unit of config["kind"]. Throws ConfigError if "kind" is missing or unknown (listing the known

@@ -97,6 +97,14 @@ class Unit {
     raise<InvalidArgument>(kind(), " units have no fault model");
   }
 
+  // Readout channels the fault JSON's "adc_channels" index (crossbar columns, camera pixels); 0 for kinds
+  // without a fault model.
+  virtual Eigen::Index fault_channels() const { return 0; }
+
+  // True when Measurement::response is the raw physical response (an optical unit's camera frame) rather
+  // than the input as the device received it: a readout on it measures what the physics alone provides.
+  virtual bool has_raw_response() const { return false; }
+
   // The parameters most recently passed to a completed deploy (or the initial ones), as intended — not
   // as physically realised — so training can continue from them.
   virtual Vector parameters() const = 0;

@@ -3,6 +3,8 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <catch2/catch.hpp>
+
+#include "tests/temp_dir.hpp"
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -16,19 +18,7 @@ using namespace pib::data;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("pib_data_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using pib::test::TempDir;
 
 std::vector<std::uint8_t> idx_bytes(std::vector<std::uint32_t> dims, std::size_t data_bytes,
                                     std::uint8_t value = 7, std::uint8_t type = 0x08) {
@@ -81,18 +71,18 @@ std::string digit_json(std::size_t values, double v = 0.5) {
 }  // namespace
 
 TEST_CASE("IDX files are read plain and gzip-compressed", "[data][loaders]") {
-  TempDir tmp;
+  TempDir tmp("data_test");
   const auto images = idx_bytes({3, 28, 28}, 3 * 784);
   const auto labels = idx_bytes({3}, 3, 4, 0x08);
-  write_plain(tmp.path / "img", images);
-  write_gzip(tmp.path / "img.gz", images);
-  write_gzip(tmp.path / "lab.gz", labels);
-  const IdxArray plain = read_idx(tmp.path / "img");
-  const IdxArray gz = read_idx(tmp.path / "img.gz");
+  write_plain(tmp.path() / "img", images);
+  write_gzip(tmp.path() / "img.gz", images);
+  write_gzip(tmp.path() / "lab.gz", labels);
+  const IdxArray plain = read_idx(tmp.path() / "img");
+  const IdxArray gz = read_idx(tmp.path() / "img.gz");
   CHECK(plain.dims == std::vector<std::uint32_t>{3, 28, 28});
   CHECK(plain.values == gz.values);
   CHECK(gz.values.size() == 3 * 784);
-  const Split s = read_idx_split(tmp.path / "img.gz", tmp.path / "lab.gz");
+  const Split s = read_idx_split(tmp.path() / "img.gz", tmp.path() / "lab.gz");
   CHECK(s.features.rows() == 3);
   CHECK(s.features.cols() == 784);
   CHECK(s.features(0, 0) == Approx(7.0 / 255.0));
@@ -100,53 +90,53 @@ TEST_CASE("IDX files are read plain and gzip-compressed", "[data][loaders]") {
 }
 
 TEST_CASE("IDX errors name the file and what was wrong", "[data][loaders]") {
-  TempDir tmp;
-  const fs::path missing = tmp.path / "missing.gz";
+  TempDir tmp("data_test");
+  const fs::path missing = tmp.path() / "missing.gz";
   require_file_error([&] { read_idx(missing); }, {missing.string(), "no such file"});
 
   auto bad_magic = idx_bytes({2}, 2);
   bad_magic[0] = 8;
-  write_plain(tmp.path / "magic", bad_magic);
-  require_file_error([&] { read_idx(tmp.path / "magic"); }, {"magic", "magic number"});
+  write_plain(tmp.path() / "magic", bad_magic);
+  require_file_error([&] { read_idx(tmp.path() / "magic"); }, {"magic", "magic number"});
 
-  write_plain(tmp.path / "type", idx_bytes({2}, 2, 0, 0x0D));
-  require_file_error([&] { read_idx(tmp.path / "type"); }, {"element type"});
+  write_plain(tmp.path() / "type", idx_bytes({2}, 2, 0, 0x0D));
+  require_file_error([&] { read_idx(tmp.path() / "type"); }, {"element type"});
 
-  write_gzip(tmp.path / "short.gz", idx_bytes({5, 28, 28}, 4 * 784));
-  require_file_error([&] { read_idx(tmp.path / "short.gz"); }, {"short.gz", "truncated", "3920"});
+  write_gzip(tmp.path() / "short.gz", idx_bytes({5, 28, 28}, 4 * 784));
+  require_file_error([&] { read_idx(tmp.path() / "short.gz"); }, {"short.gz", "truncated", "3920"});
 
-  write_plain(tmp.path / "long", idx_bytes({2}, 3));
-  require_file_error([&] { read_idx(tmp.path / "long"); }, {"trailing"});
+  write_plain(tmp.path() / "long", idx_bytes({2}, 3));
+  require_file_error([&] { read_idx(tmp.path() / "long"); }, {"trailing"});
 
   // A gzip stream cut in the middle.
-  write_gzip(tmp.path / "cut.gz", idx_bytes({50, 28, 28}, 50 * 784));
-  std::vector<char> bytes(fs::file_size(tmp.path / "cut.gz"));
-  std::ifstream(tmp.path / "cut.gz", std::ios::binary)
+  write_gzip(tmp.path() / "cut.gz", idx_bytes({50, 28, 28}, 50 * 784));
+  std::vector<char> bytes(fs::file_size(tmp.path() / "cut.gz"));
+  std::ifstream(tmp.path() / "cut.gz", std::ios::binary)
       .read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  write_plain(tmp.path / "cut.gz",
+  write_plain(tmp.path() / "cut.gz",
               std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + bytes.size() / 2));
-  require_file_error([&] { read_idx(tmp.path / "cut.gz"); }, {"cut.gz"});
+  require_file_error([&] { read_idx(tmp.path() / "cut.gz"); }, {"cut.gz"});
 
-  write_plain(tmp.path / "img", idx_bytes({2, 27, 28}, 2 * 27 * 28));
-  write_plain(tmp.path / "lab", idx_bytes({2}, 2));
-  require_file_error([&] { read_idx_split(tmp.path / "img", tmp.path / "lab"); },
+  write_plain(tmp.path() / "img", idx_bytes({2, 27, 28}, 2 * 27 * 28));
+  write_plain(tmp.path() / "lab", idx_bytes({2}, 2));
+  require_file_error([&] { read_idx_split(tmp.path() / "img", tmp.path() / "lab"); },
                      {"img", "wrong dimensions"});
 
-  write_plain(tmp.path / "img", idx_bytes({2, 28, 28}, 2 * 784));
-  write_plain(tmp.path / "lab3", idx_bytes({3}, 3));
-  require_file_error([&] { read_idx_split(tmp.path / "img", tmp.path / "lab3"); },
+  write_plain(tmp.path() / "img", idx_bytes({2, 28, 28}, 2 * 784));
+  write_plain(tmp.path() / "lab3", idx_bytes({3}, 3));
+  require_file_error([&] { read_idx_split(tmp.path() / "img", tmp.path() / "lab3"); },
                      {"lab3", "3 labels for 2"});
 
-  write_plain(tmp.path / "lab", idx_bytes({2}, 2, 9));  // labels 9, 0 ... then 9 >= 5 classes
-  require_file_error([&] { read_idx_split(tmp.path / "img", tmp.path / "lab", 5); },
+  write_plain(tmp.path() / "lab", idx_bytes({2}, 2, 9));  // labels 9, 0 ... then 9 >= 5 classes
+  require_file_error([&] { read_idx_split(tmp.path() / "img", tmp.path() / "lab", 5); },
                      {"lab", "label 9", "out of range"});
 }
 
 TEST_CASE("MNIST JSON digits: good files, wrong lengths, bad values", "[data][loaders]") {
-  TempDir tmp;
+  TempDir tmp("data_test");
   for (int c = 0; c < 10; ++c)
-    std::ofstream(tmp.path / (std::to_string(c) + ".json")) << digit_json(5 * 784, c / 10.0);
-  const Dataset d = load_mnist(tmp.path, 10, 1);
+    std::ofstream(tmp.path() / (std::to_string(c) + ".json")) << digit_json(5 * 784, c / 10.0);
+  const Dataset d = load_mnist(tmp.path(), 10, 1);
   CHECK(d.train.size() == 40);
   CHECK(d.test.size() == 10);
   CHECK(d.test.class_counts(10) == std::vector<std::size_t>(10, 1));
@@ -155,17 +145,17 @@ TEST_CASE("MNIST JSON digits: good files, wrong lengths, bad values", "[data][lo
     CHECK(d.train.features(static_cast<Eigen::Index>(i), 100) == Approx(d.train.labels[i] / 10.0));
   d.validate();
 
-  std::ofstream(tmp.path / "short.json") << digit_json(784 + 1);
-  require_file_error([&] { read_mnist_digit_json(tmp.path / "short.json"); }, {"short.json", "785 values"});
-  std::ofstream(tmp.path / "range.json") << digit_json(784, 1.5);
-  require_file_error([&] { read_mnist_digit_json(tmp.path / "range.json"); },
+  std::ofstream(tmp.path() / "short.json") << digit_json(784 + 1);
+  require_file_error([&] { read_mnist_digit_json(tmp.path() / "short.json"); }, {"short.json", "785 values"});
+  std::ofstream(tmp.path() / "range.json") << digit_json(784, 1.5);
+  require_file_error([&] { read_mnist_digit_json(tmp.path() / "range.json"); },
                      {"range.json", "outside [0, 1]"});
-  std::ofstream(tmp.path / "cut.json") << digit_json(784).substr(0, 200);
-  require_file_error([&] { read_mnist_digit_json(tmp.path / "cut.json"); }, {"cut.json", "JSON"});
-  std::ofstream(tmp.path / "key.json") << "{\"pixels\": []}";
-  require_file_error([&] { read_mnist_digit_json(tmp.path / "key.json"); }, {"key.json", "\"data\""});
-  fs::remove(tmp.path / "7.json");
-  require_file_error([&] { load_mnist(tmp.path); }, {"7.json", "no such file"});
+  std::ofstream(tmp.path() / "cut.json") << digit_json(784).substr(0, 200);
+  require_file_error([&] { read_mnist_digit_json(tmp.path() / "cut.json"); }, {"cut.json", "JSON"});
+  std::ofstream(tmp.path() / "key.json") << "{\"pixels\": []}";
+  require_file_error([&] { read_mnist_digit_json(tmp.path() / "key.json"); }, {"key.json", "\"data\""});
+  fs::remove(tmp.path() / "7.json");
+  require_file_error([&] { load_mnist(tmp.path()); }, {"7.json", "no such file"});
 }
 
 // [slow]: parsing 7.8 million JSON numbers takes ~20 s under AddressSanitizer; the sanitizer run skips it.

@@ -1,11 +1,10 @@
 #pragma once
 // Helpers shared by the replay tests.
 
-#include <unistd.h>
 #include <array>
 #include <cstddef>
-#include <filesystem>
-#include <string>
+
+#include "tests/temp_dir.hpp"
 
 namespace pib::replay::test {
 
@@ -33,26 +32,6 @@ std::size_t push_numbered(Buffer& buffer, int i) {
   return buffer.push(o, i % 3, static_cast<double>(i), n, i % 7 == 0, i % 11 == 0, discount);
 }
 
-// A fresh empty directory under the system temporary directory, removed by the destructor.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("pib_replay_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ::pib::test::TempDir;
 
 }  // namespace pib::replay::test

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/config.hpp"
 #include "common/error.hpp"
 #include "train/ideal.hpp"
 #include "train/optimizer.hpp"

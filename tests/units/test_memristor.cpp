@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/error.hpp"
+#include "units/characterize.hpp"
 #include "units/memristor.hpp"
 #include "units/registry.hpp"
 
@@ -566,7 +567,8 @@ TEST_CASE("memristor: characterize reports the configured statistics back", "[un
   const auto report = characterize_memristor(*unit, 5, 64);
   // 4096 devices x 64 reads: both estimates are within about 1 % of the truth; tolerance 5 %.
   CHECK(report.at("read_noise_rel").get<double>() == Approx(0.03).epsilon(0.05));
-  CHECK(report.at("program_error_uS_rms").get<double>() == Approx(1.0).epsilon(0.05));
+  CHECK(report.at("program_error_stochastic_uS_rms").get<double>() == Approx(1.0).epsilon(0.05));
+  CHECK(report.at("program_error_systematic_uS_rms").get<double>() < 0.1);
   CHECK(report.at("levels").get<int>() == 16);
   CHECK(report.at("levels_used").get<int>() == 16);
   CHECK(report.at("deploy_us").get<double>() > 2000.0);  // most of the 4096 devices change level
@@ -585,4 +587,35 @@ TEST_CASE("memristor: characterize reports the configured statistics back", "[un
   CHECK(faulty_report.at("faults").at("affected_channels") == nlohmann::json::array({7}));
   CHECK(report.at("faults").at("affected_channels").empty());
   CHECK(faulty_report.at("faults").at("stuck_at_gmin_cells") == 41);  // round(0.01 x 4096)
+}
+
+TEST_CASE("memristor: characterize splits the programming error into its stochastic and systematic parts",
+          "[units][memristor]") {
+  // Issue 15: the one program_error_uS_rms mixed the chip's systematic errors in, and not additively (1.1
+  // for prog_sigma_uS 1.0 with the default systematic errors, 2.94 for 2.0, 1.84 for 2.0 with them off).
+  for (const double prog_sigma : {1.0, 2.0}) {
+    for (const bool systematic : {false, true}) {
+      CAPTURE(prog_sigma, systematic);
+      nlohmann::json config = {{"kind", "memristor_dense"},  {"input_dim", 64},
+                               {"output_dim", 32},           {"prog_sigma_uS", prog_sigma},
+                               {"program_us_per_cell", 1.0}, {"time_scale", 1e6}};
+      if (!systematic)
+        for (const char* key :
+             {"d2d_sigma_rel", "adc_gain_sigma_rel", "adc_offset_sigma_lsb", "iv_nonlinearity", "ir_drop"})
+          config[key] = 0.0;
+      const auto report = pib::units::characterize_unit(config, 5, 64).to_json();
+      CHECK(report.at("program_error_stochastic_uS_rms").get<double>() == Approx(prog_sigma).epsilon(0.1));
+      const double sys = report.at("program_error_systematic_uS_rms").get<double>();
+      const double expected = report.at("program_error_systematic_uS_expected").get<double>();
+      if (systematic) {
+        // d2d_sigma_rel 0.04 of targets around 30 uS: about 1.2 uS, fixed per device.
+        CHECK(expected > 0.5);
+        CHECK(sys == Approx(expected).epsilon(0.1));
+      } else {
+        CHECK(expected == 0.0);
+        CHECK(sys < 0.1 * prog_sigma);
+      }
+      CHECK(!report.contains("program_error_uS_rms"));
+    }
+  }
 }
