@@ -193,7 +193,7 @@ PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage) {
     Unit& unit = *out.chain.units[l];
     out.chain.means[l] = ctx.input_mean(in_train);
     ctx.calibrate(unit, out.chain.means[l], in_train, rng);
-    if (l == 0 && !ideal && ctx.cfg.compare_raw_readout && unit.kind() == "optical") {
+    if (l == 0 && !ideal && ctx.cfg.compare_raw_readout && unit.has_raw_response()) {
       const Matrix s_train = ctx.measure_split(unit, out.chain.means[0], in_train, rng, true);
       const Matrix s_test = ctx.measure_split(unit, out.chain.means[0], in_test, rng, true);
       ctx.result.raw_speckle_readout = ctx.fit_readout(s_train, s_test, rng);

@@ -273,6 +273,21 @@ TEST_CASE("schedules: cascade trains units one after another, parallel at once",
   }
 }
 
+TEST_CASE("the raw-response readout runs for units whose response is a raw physical readout",
+          "[train][readout]") {
+  auto j = small_config();
+  j["epochs_per_unit"] = 0;
+  j["compare"] = {{"raw_readout", true}};
+  const auto crossbar = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  CHECK(crossbar.raw_readout);
+  CHECK_FALSE(crossbar.raw_speckle_readout);  // a crossbar's response is its quantised input
+  j["units"] = nlohmann::json::array(
+      {{{"kind", "optical"}, {"output_dim", 32}, {"n_speckle", 64}, {"time_scale", 1e9}}});
+  const auto optical = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(optical.raw_speckle_readout);
+  CHECK(*optical.raw_speckle_readout > 0.15);  // above chance (0.1)
+}
+
 TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train][backprop]") {
   auto j = small_config();
   j["units"][0].update(nlohmann::json::parse(R"({"prog_sigma_uS": 0, "read_sigma_rel": 0, "d2d_sigma_rel": 0,
