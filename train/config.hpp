@@ -72,8 +72,10 @@ struct TrainConfig {
   ReadoutConfig readout;
   bool track_readout_every_epoch = false;  // readout accuracy after 0, 1, ... PIB epochs per unit
   ValidationSettings validation;
-  bool compare_pib_ideal = false;          // also run PIB with ideal (noise-free) models of the units
-  bool compare_raw_readout = false;        // readout on the raw input (and raw speckle of an optical unit 1)
+  bool compare_pib_ideal = false;  // also run PIB with ideal (noise-free) models of the units
+  // A readout on the raw input, and on unit 0's raw response when it has one (Unit::has_raw_response: an
+  // optical unit's speckle; raw_speckle_readout).
+  bool compare_raw_readout = false;
   BackpropSettings backprop;
   // Faults injected into the PIB-trained devices after training (supervised only): the accuracy before and
   // after, with the readout refitted, and after PIB-retraining the units after the first faulty one for

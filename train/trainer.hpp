@@ -57,9 +57,9 @@ struct TrainResult {
   std::optional<double> bp_ideal, bp_deployed, bp_deployed_readout_refit;
   std::vector<double> unit_readout_accuracy, unit_readout_accuracy_ideal;
   std::vector<std::vector<double>> accuracy_by_pib_epochs;  // [unit][epochs done]
-  std::vector<int> unit_selected_epoch;            // with validation: the PIB epoch each unit ends with
-  std::vector<double> unit_validation_accuracy;    // and that epoch's held-out readout accuracy
-  std::optional<double> raw_readout, raw_speckle_readout;
+  std::vector<int> unit_selected_epoch;          // with validation: the PIB epoch each unit ends with
+  std::vector<double> unit_validation_accuracy;  // and that epoch's held-out readout accuracy
+  std::optional<double> raw_readout, raw_speckle_readout;  // raw input; unit 0's raw response
   std::optional<double> before_fault, after_fault, after_fault_readout_refit, after_recovery;
   std::vector<std::pair<long, double>> probe_accuracy_by_iteration;
   std::optional<double> probe_accuracy_random_init, probe_accuracy_raw_pixels;

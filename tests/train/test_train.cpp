@@ -177,14 +177,17 @@ TEST_CASE("config errors name the key", "[train][config]") {
   };
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("schedule", "sideways")), Catch::Contains("schedule"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.betta", 1)), Catch::Contains("betta"));
-  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("faults", nlohmann::json::parse(R"([{"unit": 3, "inject": {}}])"))),
-                      Catch::Contains("faults[0].unit"));
   REQUIRE_THROWS_WITH(
-      TrainConfig::from_json(bad("faults", nlohmann::json::parse(R"([{"at_step": 5, "unit": 0, "inject": {}}])"))),
-      Catch::Contains("faults[0]") && Catch::Contains("at_step"));
+      TrainConfig::from_json(bad("faults", nlohmann::json::parse(R"([{"unit": 3, "inject": {}}])"))),
+      Catch::Contains("faults[0].unit"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad(
+                          "faults", nlohmann::json::parse(R"([{"at_step": 5, "unit": 0, "inject": {}}])"))),
+                      Catch::Contains("faults[0]") && Catch::Contains("at_step"));
   // Keys of the old schema name their new place.
-  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("lr_final_fraction", 0.1)), Catch::Contains("optimizer.lr_final"));
-  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("fault", nlohmann::json::object())), Catch::Contains("faults"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("lr_final_fraction", 0.1)),
+                      Catch::Contains("optimizer.lr_final"));
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("fault", nlohmann::json::object())),
+                      Catch::Contains("faults"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.z_width", "knn")), Catch::Contains("pib.z_width"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("batch_size", 1)), Catch::Contains("batch_size"));
   REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("readout.lr", -1)), Catch::Contains("readout.lr"));
@@ -201,6 +204,27 @@ TEST_CASE("config errors name the key", "[train][config]") {
   // The round trip through to_json reads back to the same config.
   const auto good = TrainConfig::from_json(small_config());
   CHECK(TrainConfig::from_json(good.to_json()).to_json() == good.to_json());
+}
+
+TEST_CASE("the units are resolved along the chain: a configured input size that disagrees names its key",
+          "[train][config]") {
+  auto j = small_config();
+  j["units"] = two_dense_units(32, 24);
+  j["units"][1]["input_dim"] = 40;  // unit 0 puts out 32
+  REQUIRE_THROWS_WITH(pib::train::run_training(pib::train::TrainConfig::from_json(j)),
+                      Catch::Contains("units[1].input_dim") && Catch::Contains("32"));
+  // The resolved configs (input sizes filled in) are what the start record reports.
+  j["units"][1].erase("input_dim");
+  j["epochs_per_unit"] = 0;
+  nlohmann::json units;
+  pib::train::Callbacks cb;
+  cb.on_record = [&](const nlohmann::json& r) {
+    if (r.at("type") == "start") units = r.at("units");
+  };
+  pib::train::run_training(pib::train::TrainConfig::from_json(j), cb);
+  REQUIRE(units.size() == 2);
+  CHECK(units[0].at("input_dim") == 40);
+  CHECK(units[1].at("input_dim") == 32);
 }
 
 TEST_CASE("cascade PIB training raises readout accuracy over an untrained unit", "[train][learning]") {
@@ -247,6 +271,21 @@ TEST_CASE("schedules: cascade trains units one after another, parallel at once",
     for (double a : res.unit_readout_accuracy)
       CHECK(a > 0.15);  // above chance (0.1)
   }
+}
+
+TEST_CASE("the raw-response readout runs for units whose response is a raw physical readout",
+          "[train][readout]") {
+  auto j = small_config();
+  j["epochs_per_unit"] = 0;
+  j["compare"] = {{"raw_readout", true}};
+  const auto crossbar = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  CHECK(crossbar.raw_readout);
+  CHECK_FALSE(crossbar.raw_speckle_readout);  // a crossbar's response is its quantised input
+  j["units"] = nlohmann::json::array(
+      {{{"kind", "optical"}, {"output_dim", 32}, {"n_speckle", 64}, {"time_scale", 1e9}}});
+  const auto optical = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(optical.raw_speckle_readout);
+  CHECK(*optical.raw_speckle_readout > 0.15);  // above chance (0.1)
 }
 
 TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train][backprop]") {

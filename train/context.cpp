@@ -1,0 +1,147 @@
+#include "train/context.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.hpp"
+#include "train/ideal.hpp"
+#include "units/chain.hpp"
+
+namespace pib::train {
+
+Context::Context(const TrainConfig& config, const Callbacks& callbacks)
+    : cfg(config), callbacks_(callbacks), start_(std::chrono::steady_clock::now()) {
+  pib.alpha = cfg.pib.alpha;
+  pib.beta = cfg.pib.beta;
+  pib.z_width = cfg.pib.z_width;
+  pib.z_kernel = cfg.pib.z_kernel;
+  data = data::load_dataset(cfg.data);
+  n_classes = data.num_classes();
+  result.data = data.name + " (" + data.source + "), " + std::to_string(data.train.size()) + " train / " +
+                std::to_string(data.test.size()) + " test";
+  if (cfg.validation.enabled()) {
+    const auto held = static_cast<std::size_t>(
+        std::lround(cfg.validation.fraction * static_cast<double>(data.train.size())));
+    if (held < static_cast<std::size_t>(n_classes) || held >= data.train.size())
+      raise<ConfigError>("validation.fraction: ", cfg.validation.fraction, " holds out ", held, " of ",
+                         data.train.size(), " training samples; need one per class and some left");
+    Rng split_rng = stream(Stream::split);
+    data::Split rest;
+    data::stratified_split(data.train, n_classes, held, split_rng, rest, validation);
+    data.train = std::move(rest);
+    result.data += ", " + std::to_string(held) + " of them held out for unit selection";
+  }
+  x_mean = column_mean(data.train.features);
+  unit_configs = units::resolve_chain(cfg.units, data.num_features());
+  Rng rng = stream(Stream::calibration);
+  const std::size_t n = data.train.size();
+  auto order = data::shuffled_indices(n, rng);
+  order.resize(std::min(n, cfg.calibration_samples));
+  calibration_rows = order;
+  sigma_x = estimate_sigma_x(rng);
+}
+
+Chain Context::make_chain(bool ideal) const {
+  Chain c;
+  if (ideal) {
+    for (std::size_t l = 0; l < unit_configs.size(); ++l)
+      c.units.push_back(std::make_unique<IdealUnit>(unit_configs[l], derive_seed(cfg.seed, Stream::unit, l),
+                                                    "units[" + std::to_string(l) + "]"));
+  } else {
+    c.units = units::build_chain(unit_configs, cfg.seed);
+  }
+  for (const auto& u : c.units)
+    c.means.push_back(Eigen::RowVectorXd::Zero(u->input_dim()));
+  return c;
+}
+
+double Context::estimate_sigma_x(Rng& rng) const {
+  const std::size_t n = data.train.size();
+  const std::size_t bs = std::min<std::size_t>(n, static_cast<std::size_t>(cfg.batch_size));
+  const auto order = data::shuffled_indices(n, rng);
+  double sum = 0;
+  int count = 0;
+  Matrix xb(static_cast<Eigen::Index>(bs), data.num_features());
+  for (std::size_t start = 0; start + bs <= n && count < 10; start += bs, ++count) {
+    for (std::size_t i = 0; i < bs; ++i)
+      xb.row(static_cast<Eigen::Index>(i)) =
+          data.train.features.row(static_cast<Eigen::Index>(order[start + i])) - x_mean;
+    sum += cfg.pib.x_width.select(xb);
+  }
+  return sum / std::max(count, 1);
+}
+
+Eigen::RowVectorXd Context::input_mean(const Matrix& input) const {
+  return cfg.center_inputs ? column_mean(input) : Eigen::RowVectorXd::Zero(input.cols());
+}
+
+Matrix Context::measure_split(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input,
+                              Rng& rng, bool responses) const {
+  Matrix out;
+  units::Measurement m;
+  const Eigen::Index n = input.rows(), chunk = static_cast<Eigen::Index>(cfg.eval_batch);
+  for (Eigen::Index start = 0; start < n; start += chunk) {
+    const Eigen::Index rows = std::min(chunk, n - start);
+    unit.measure(centred(input.middleRows(start, rows), mean), m, rng);
+    const Matrix& src = responses ? m.response : m.output;
+    if (out.size() == 0) out.resize(n, src.cols());
+    out.middleRows(start, rows) = src;
+  }
+  return out;
+}
+
+void Context::calibrate(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input,
+                        Rng& rng) const {
+  Matrix sample(static_cast<Eigen::Index>(calibration_rows.size()), input.cols());
+  for (std::size_t i = 0; i < calibration_rows.size(); ++i)
+    sample.row(static_cast<Eigen::Index>(i)) =
+        input.row(static_cast<Eigen::Index>(calibration_rows[i])) - mean;
+  unit.calibrate(sample, rng);
+}
+
+double Context::fit_readout(const Matrix& train, const Matrix& test, Rng& rng, SoftmaxReadout* keep) const {
+  SoftmaxReadout r;
+  r.fit(train, data.train.labels, n_classes, cfg.readout, rng);
+  const double acc = r.accuracy(test, data.test.labels);
+  if (keep) *keep = std::move(r);
+  return acc;
+}
+
+bottleneck::Terms Context::pib_step(UnitTrainer& t, const Matrix& xb, const std::vector<int>& labels,
+                                    double lr_scale, Rng& rng) const {
+  const auto bt = bottleneck::BatchTargets::supervised(xb, sigma_x, labels, n_classes, cfg.pib.alpha);
+  t.unit.measure(t.input, t.m, rng);
+  t.dz.resize(t.m.output.rows(), t.m.output.cols());
+  const auto terms = bottleneck::pib_loss(bt, t.m.output, pib, t.ws, t.dz);
+  t.unit.gradient(t.m, t.dz, t.grad);
+  t.adam.step(t.params, t.grad, lr_scale);
+  t.unit.deploy(t.params, rng);
+  return terms;
+}
+
+double Context::lr_scale(long step, long total) const {
+  if (total <= 1) return 1.0;
+  const auto& o = cfg.optimizer;
+  const double final_fraction = o.lr_final > 0.0 ? o.lr_final / o.lr : 1.0;
+  return 1.0 - (1.0 - final_fraction) * static_cast<double>(step) / static_cast<double>(total - 1);
+}
+
+double Context::elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Context::record(nlohmann::json j) {
+  if (!callbacks_.on_record) return;
+  j["wall_s"] = elapsed();
+  std::lock_guard lock(callback_mutex_);
+  callbacks_.on_record(j);
+}
+
+void Context::progress(Progress p) {
+  if (!callbacks_.on_progress) return;
+  p.elapsed_s = elapsed();
+  std::lock_guard lock(callback_mutex_);
+  callbacks_.on_progress(p);
+}
+
+}  // namespace pib::train
