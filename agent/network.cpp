@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "units/chain.hpp"
+#include "units/registry.hpp"
 
 namespace pib::agent {
 
@@ -14,18 +15,14 @@ QNetwork::QNetwork(const nlohmann::json& unit_configs, Eigen::Index input_dim, i
   for (std::size_t l = 0; l < configs.size(); ++l) {
     auto& c = configs[l];
     if (!c.is_object()) raise<ConfigError>("units[", l, "]: expected a unit config object");
-    // A modulator encodes a fixed input range. The first unit sees observations scaled by obs_scale into
-    // about [-1, 1]; a later unit after a tanh unit sees [-1, 1] too. Fixing that range keeps inputs the
-    // policy has not produced yet inside it: a range calibrated at the start (random-policy states, untrained
-    // features) would clip them later, and in a prototype of this agent that made two-unit optical
-    // Q-networks collapse. Intermediate units should therefore be bounded (tanh); configs may set
-    // input_low/input_high explicitly instead.
+    // The first unit sees observations scaled into about [-1, 1]; a later unit after a tanh unit sees [-1, 1]
+    // too. A kind that encodes a range (a modulator) gets that range fixed: one calibrated at the start
+    // (random-policy states, untrained features) would clip inputs the policy has not produced yet, and in
+    // a prototype of this agent that made two-unit optical Q-networks collapse. Intermediate units should
+    // therefore be bounded (tanh); configs may set input_low/input_high explicitly instead.
     const bool bounded_input = l == 0 || configs[l - 1].value("activation", "relu") == "tanh";
-    if (bounded_input && c.value("kind", "") == "optical" && c.value("encoding", "phase8") != "binary" &&
-        !c.contains("input_low") && !c.contains("input_high")) {
-      c["input_low"] = -1.0;
-      c["input_high"] = 1.0;
-    }
+    const auto kind = units::unit_kind_of(c, "units[" + std::to_string(l) + "]");
+    if (bounded_input && kind.bound_input) kind.bound_input(c);
   }
   nlohmann::json overrides = nullptr;
   if (time_scale > 0.0) overrides = {{"time_scale", time_scale}};

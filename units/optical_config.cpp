@@ -134,6 +134,12 @@ UnitKind optical_kind() {
   k.input_size = InputSize::key;
   k.characterize = &characterize_optical;
   k.has_fault_model = true;
+  k.bound_input = [](nlohmann::json& c) {  // binary encoding thresholds instead of scaling to a range
+    if (c.value("encoding", "phase8") != "binary" && !c.contains("input_low") && !c.contains("input_high")) {
+      c["input_low"] = -1.0;
+      c["input_high"] = 1.0;
+    }
+  };
   return k;
 }
 

@@ -52,6 +52,10 @@ struct UnitKind {
   IdealFactory ideal;            // the kind's ideal model (backprop baseline, pib_ideal); empty: none
   Characterizer characterize;    // empty: the generic path of characterize_unit
   bool has_fault_model = false;  // Unit::inject_faults works (Unit::fault_channels() > 0)
+  // For kinds that encode their input over a configured range (a modulator): given a config (with "kind")
+  // whose inputs the caller knows lie in [-1, 1], fixes that range unless the config sets one. A range
+  // calibrated on early inputs would clip inputs the caller has not produced yet. Empty: nothing to fix.
+  std::function<void(nlohmann::json& config)> bound_input;
 };
 
 // Creates a unit of config["kind"]. Throws ConfigError if "kind" is missing or unknown (listing the known
