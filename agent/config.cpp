@@ -6,21 +6,6 @@
 #include "common/error.hpp"
 
 namespace pib::agent {
-namespace {
-
-template <typename E>
-E parse_enum(const std::string& path, const std::string& value,
-             std::initializer_list<std::pair<const char*, E>> choices) {
-  std::string known;
-  for (const auto& [name, e] : choices) {
-    if (value == name) return e;
-    known += (known.empty() ? "" : ", ") + std::string(name);
-  }
-  raise<ConfigError>(path, ": '", value, "' is not one of ", known);
-}
-
-}  // namespace
-
 nlohmann::json RlConfig::default_units() {
   nlohmann::json unit = {{"kind", "optical"}, {"encoding", "phase8"}, {"n_speckle", 256},
                          {"output_dim", 64},  {"activation", "relu"}, {"reference_pixels", 1}};

@@ -63,9 +63,10 @@ PrioritizedReplay& full_prioritized() {
   return buffer;
 }
 
-void BM_sample_uniform(benchmark::State& state) {
-  const UniformReplay& buffer = full_uniform();
-  pib::Rng rng(3);
+// Sampling a batch from a full buffer of either kind.
+template <typename Replay>
+void sample_batches(benchmark::State& state, const Replay& buffer, std::uint64_t seed) {
+  pib::Rng rng(seed);
   Batch batch(kBatch, kObsDim);
   for (auto _ : state) {
     buffer.sample(kBatch, rng, batch);
@@ -75,17 +76,8 @@ void BM_sample_uniform(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
 
-void BM_sample_prioritized(benchmark::State& state) {
-  const PrioritizedReplay& buffer = full_prioritized();
-  pib::Rng rng(4);
-  Batch batch(kBatch, kObsDim);
-  for (auto _ : state) {
-    buffer.sample(kBatch, rng, batch);
-    benchmark::DoNotOptimize(batch.obs.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
-}
+void BM_sample_uniform(benchmark::State& state) { sample_batches(state, full_uniform(), 3); }
+void BM_sample_prioritized(benchmark::State& state) { sample_batches(state, full_prioritized(), 4); }
 
 void BM_update_priorities(benchmark::State& state) {
   PrioritizedReplay& buffer = full_prioritized();

@@ -49,7 +49,7 @@ TEST_CASE("registry errors name the kind or the key", "[registry]") {
 }
 
 TEST_CASE("registry accepts new kinds at run time", "[registry]") {
-  pib::units::register_unit_kind("test_kind", {[](const nlohmann::json& config, std::uint64_t seed) {
+  pib::units::register_unit_kind("test_kind", {.make = [](const nlohmann::json& config, std::uint64_t seed) {
                                    nlohmann::json c = config;
                                    c["output_dim"] = 1;
                                    c["kind"] = "digital_dense";
