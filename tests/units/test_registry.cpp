@@ -49,12 +49,14 @@ TEST_CASE("registry errors name the kind or the key", "[registry]") {
 }
 
 TEST_CASE("registry accepts new kinds at run time", "[registry]") {
-  pib::units::register_unit_kind("test_kind", {.make = [](const nlohmann::json& config, std::uint64_t seed) {
-                                   nlohmann::json c = config;
-                                   c["output_dim"] = 1;
-                                   c["kind"] = "digital_dense";
-                                   return make_unit(c, seed);
-                                 }});
+  pib::units::UnitKind kind;
+  kind.make = [](const nlohmann::json& config, std::uint64_t seed) {
+    nlohmann::json c = config;
+    c["output_dim"] = 1;
+    c["kind"] = "digital_dense";
+    return make_unit(c, seed);
+  };
+  pib::units::register_unit_kind("test_kind", kind);
   auto unit = make_unit({{"kind", "test_kind"}, {"input_dim", 4}}, 3);
   CHECK(unit->output_dim() == 1);
 }
