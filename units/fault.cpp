@@ -88,6 +88,17 @@ void validate_adc_channels(const std::vector<AdcChannelFault>& faults, Eigen::In
   }
 }
 
+nlohmann::json with_explicit_adc_channels(const nlohmann::json& faults, Eigen::Index channel_count, Rng& rng) {
+  if (!faults.is_object() || !faults.contains("adc_channels") || !faults.at("adc_channels").is_object())
+    return faults;
+  nlohmann::json out = faults;
+  auto& channels = out["adc_channels"];
+  channels = nlohmann::json::array();
+  for (const auto& c : parse_adc_channel_faults(faults.at("adc_channels"), "faults.adc_channels", channel_count, rng))
+    channels.push_back({{"channel", c.channel}, {"mode", to_string(c.mode)}});
+  return out;
+}
+
 std::vector<FaultEvent> read_fault_events(const nlohmann::json& json, const std::string& path,
                                           std::size_t unit_count, bool timed) {
   std::vector<FaultEvent> events;

@@ -37,6 +37,10 @@ std::vector<AdcChannelFault> parse_adc_channel_faults(const nlohmann::json& chan
 void validate_adc_channels(const std::vector<AdcChannelFault>& faults, Eigen::Index channels,
                            const std::string& path);
 
+// A copy of a kind's fault JSON whose random form {"adc_channels": {"fraction": f, "mode": m}} is replaced by
+// the explicit channels it chooses (as parse_adc_channel_faults above) for a unit of `channel_count` channels.
+nlohmann::json with_explicit_adc_channels(const nlohmann::json& faults, Eigen::Index channel_count, Rng& rng);
+
 // A fault injected into one unit of a network: `inject` is the unit kind's fault JSON (every kind with a
 // fault model takes {"adc_channels": ...} as above; crossbars also stuck cells). The one schema of every
 // config's "faults" array, e.g. [{"at_step": 60000, "unit": 0, "inject": {"adc_channels": [...]}}]. pib rl

@@ -531,15 +531,7 @@ void MemristorCrossbarUnit::inject_faults(const CrossbarFaults& faults, Rng& rng
 }
 
 void MemristorCrossbarUnit::inject_faults(const nlohmann::json& faults, Rng& rng) {
-  // The random form {"adc_channels": {"fraction": f, "mode": m}} becomes explicit channels of this crossbar.
-  nlohmann::json explicit_faults = faults;
-  if (faults.is_object() && faults.contains("adc_channels") && faults.at("adc_channels").is_object()) {
-    auto& channels = explicit_faults["adc_channels"];
-    const auto chosen = parse_adc_channel_faults(faults.at("adc_channels"), "faults.adc_channels", cols_, rng);
-    channels = nlohmann::json::array();
-    for (const auto& c : chosen) channels.push_back({{"channel", c.channel}, {"mode", to_string(c.mode)}});
-  }
-  inject_faults(CrossbarFaults::from_json(explicit_faults, "faults"), rng);
+  inject_faults(CrossbarFaults::from_json(with_explicit_adc_channels(faults, cols_, rng), "faults"), rng);
 }
 
 void MemristorCrossbarUnit::clear_faults() {
