@@ -1,6 +1,6 @@
 #pragma once
 // The configuration of `pib train` (one JSON object, STYLE.md practice 4): every key has a default, unknown
-// keys and out-of-range values throw ConfigError naming the key. The README lists the keys; the configs/
+// keys and out-of-range values throw ConfigError naming the key. The fields below document the keys; configs/
 // files are the worked examples.
 
 #include <cstdint>
