@@ -2,12 +2,12 @@
 // The RL agent's configuration (DESIGN.md 4.3): every hyperparameter is runtime config with a documented
 // default. The defaults are the recipe that solved CartPole-v1 in the prototype (DESIGN.md 8), with a 1.5x
 // learning rate (chosen on seeds 0-4 of the optical network; docs/rl_cartpole.md): 3-step returns, gamma
-// 0.995, Double DQN, hard target copy every 250 updates, one update every 4 environment steps, batch 64, buffer 50,000,
-// Adam lr 1.5e-3 decaying linearly to 1e-5 over 200,000 steps, epsilon
-// 1 -> 0.01 over 20,000 steps, gradient-norm clip 10, PIB with alpha 2, beta 0.1, lambda 1 and Y = the TD
-// targets (sigma_y = their batch std), two optical units with 8-bit phase encoding, 256 speckle pixels and
-// 64 features each, one reference pixel, the first unit with tanh features (bounded for the second
-// unit's modulator) and the second with ReLU.
+// 0.995, Double DQN, hard target copy every 250 updates, one update every 4 environment steps, batch 64,
+// buffer 50,000, Adam lr 1.5e-3 decaying linearly to 1e-5 over 200,000 steps, epsilon 1 -> 0.01 over 20,000
+// steps, gradient-norm clip 10, PIB with alpha 2, beta 0.1, lambda 1 and Y = the TD targets (sigma_y = their
+// batch std), two optical units with 8-bit phase encoding, 256 speckle pixels and 64 features each, one
+// reference pixel, the first unit with tanh features (bounded for the second unit's modulator) and the second
+// with ReLU.
 //
 // Read with `RlConfig::from_json` (unknown keys and out-of-range values are ConfigErrors naming the key)
 // and written back, fully resolved, with `to_json`.

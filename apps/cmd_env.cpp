@@ -274,7 +274,8 @@ void setup_env_commands(CLI::App& root) {
       "random", "Run random-policy episodes; print each episode's return and length, then a JSON summary");
   random->add_option("--env", *random_env, "Environment id")->capture_default_str();
   random->add_option("--episodes", *episodes, "Number of episodes")->capture_default_str();
-  random->add_option("--seed", *random_seed, "Episode e resets with the seed derived from this one and e")->capture_default_str();
+  random->add_option("--seed", *random_seed, "Episode e resets with the seed derived from this one and e")
+      ->capture_default_str();
   random->callback(
       [random_env, episodes, random_seed] { random_command(*random_env, *episodes, *random_seed); });
 }

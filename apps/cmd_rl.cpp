@@ -148,7 +148,8 @@ void run_rl(const RlOptions& o) {
 
   auto j = summary.to_json();
   if (o.eval_episodes > 0) {
-    const auto returns = trainer->evaluate(o.eval_episodes, pib::derive_seed(cfg.seed, pib::Stream::evaluation));
+    const auto returns =
+        trainer->evaluate(o.eval_episodes, pib::derive_seed(cfg.seed, pib::Stream::evaluation));
     const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
     double var = 0;
     for (double r : returns)

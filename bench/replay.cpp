@@ -76,8 +76,12 @@ void sample_batches(benchmark::State& state, const Replay& buffer, std::uint64_t
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
 }
 
-void BM_sample_uniform(benchmark::State& state) { sample_batches(state, full_uniform(), 3); }
-void BM_sample_prioritized(benchmark::State& state) { sample_batches(state, full_prioritized(), 4); }
+void BM_sample_uniform(benchmark::State& state) {
+  sample_batches(state, full_uniform(), 3);
+}
+void BM_sample_prioritized(benchmark::State& state) {
+  sample_batches(state, full_prioritized(), 4);
+}
 
 void BM_update_priorities(benchmark::State& state) {
   PrioritizedReplay& buffer = full_prioritized();

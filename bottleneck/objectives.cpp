@@ -381,8 +381,8 @@ Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
 double td_loss(const Eigen::Ref<const Matrix>& Q, const std::vector<int>& actions,
                const Eigen::Ref<const Eigen::VectorXd>& targets, TdLoss kind, Eigen::Ref<Matrix> dL_dQ) {
   const auto n = Q.rows();
-  if (n == 0 || static_cast<Eigen::Index>(actions.size()) != n || targets.size() != n ||
-      dL_dQ.rows() != n || dL_dQ.cols() != Q.cols())
+  if (n == 0 || static_cast<Eigen::Index>(actions.size()) != n || targets.size() != n || dL_dQ.rows() != n ||
+      dL_dQ.cols() != Q.cols())
     raise<InvalidArgument>("td_loss: ", n, " rows of Q, ", actions.size(), " actions, ", targets.size(),
                            " targets and a ", dL_dQ.rows(), " x ", dL_dQ.cols(), " gradient (expected ", n,
                            " x ", Q.cols(), ")");

@@ -49,8 +49,12 @@ struct AdamConfig {
     return defaults;
   }
   nlohmann::json to_json() const {
-    return {{"lr", lr},   {"lr_final", lr_final}, {"beta1", beta1},
-            {"beta2", beta2}, {"eps", eps},      {"weight_decay", weight_decay},
+    return {{"lr", lr},
+            {"lr_final", lr_final},
+            {"beta1", beta1},
+            {"beta2", beta2},
+            {"eps", eps},
+            {"weight_decay", weight_decay},
             {"grad_clip_norm", grad_clip_norm}};
   }
   void validate(const std::string& path) const {

@@ -67,7 +67,8 @@ class ConfigReader {
     for (const auto& item : object_.items()) {
       if (known_.count(item.key())) continue;
       std::string known;
-      for (const auto& k : known_) known += (known.empty() ? "" : ", ") + k;
+      for (const auto& k : known_)
+        known += (known.empty() ? "" : ", ") + k;
       raise<ConfigError>(where(), ": unknown key '", item.key(), "' (known: ", known, ")");
     }
   }
@@ -124,7 +125,8 @@ inline void apply_override(nlohmann::json& j, const std::string& assignment) {
         raise<ConfigError>("override '", assignment, "': '", key, "' is not an index into an array");
       }
       if (index >= node->size())
-        raise<ConfigError>("override '", assignment, "': index ", index, " out of range (size ", node->size(), ")");
+        raise<ConfigError>("override '", assignment, "': index ", index, " out of range (size ", node->size(),
+                           ")");
       node = &(*node)[index];
     } else {
       if (!node->is_object() && !node->is_null())

@@ -22,32 +22,32 @@ namespace pib {
 // enumerators at the end, never reorder.
 enum class Stream : std::uint64_t {
   // Units: what a unit's seed fixes.
-  unit = 1,           // a unit's own seed within a network (index: the unit's position)
-  unit_physics,       // transmission matrix, chip defects
-  unit_init,          // initial trainable parameters
-  unit_drift,         // optical medium drift
-  head,               // a local head's initial parameters (index: the unit's position)
+  unit = 1,      // a unit's own seed within a network (index: the unit's position)
+  unit_physics,  // transmission matrix, chip defects
+  unit_init,     // initial trainable parameters
+  unit_drift,    // optical medium drift
+  head,          // a local head's initial parameters (index: the unit's position)
   // Devices at run time.
-  deploy,             // programming noise of a unit's online device (index: unit)
-  target_deploy,      // programming noise of a unit's target device (index: unit)
-  measure,            // read / camera noise of measurements (index: which measurement stream)
-  calibration,        // calibration passes
-  fault,              // random fault choices (index: the fault's position)
+  deploy,         // programming noise of a unit's online device (index: unit)
+  target_deploy,  // programming noise of a unit's target device (index: unit)
+  measure,        // read / camera noise of measurements (index: which measurement stream)
+  calibration,    // calibration passes
+  fault,          // random fault choices (index: the fault's position)
   // RL.
-  episode,            // an episode's environment reset seed (index: episode number)
+  episode,              // an episode's environment reset seed (index: episode number)
   calibration_episode,  // reset seed of the calibration episodes
-  actor,              // exploration and acting noise
-  replay,             // replay sampling
-  evaluation,         // greedy evaluation's measurement noise
+  actor,                // exploration and acting noise
+  replay,               // replay sampling
+  evaluation,           // greedy evaluation's measurement noise
   evaluation_episode,   // a greedy evaluation episode's reset seed (index: episode number)
   // Supervised and self-supervised training.
-  split,              // data splits and subsets
-  shuffle,            // minibatch order
-  augment,            // augmentations
-  probe,              // probes and readouts
-  backprop,           // the backprop baseline
-  device,             // devices built for a baseline or a comparison (index: unit)
-  policy,             // a random policy (pib env random)
+  split,     // data splits and subsets
+  shuffle,   // minibatch order
+  augment,   // augmentations
+  probe,     // probes and readouts
+  backprop,  // the backprop baseline
+  device,    // devices built for a baseline or a comparison (index: unit)
+  policy,    // a random policy (pib env random)
 };
 
 // A SplitMix64 finaliser (Steele, Lea & Flood 2014; the constants of Vigna's splitmix64.c).

@@ -37,7 +37,8 @@ class VectorEnv {
   int action_count() const { return envs_.front()->action_count(); }
   const Environment& env(std::size_t i) const { return *envs_.at(i); }
 
-  // Resets copy i with derive_seed(seed, Stream::episode, i); returns all observations (row-major, N x observation_dim).
+  // Resets copy i with derive_seed(seed, Stream::episode, i); returns all observations (row-major, N x
+  // observation_dim).
   std::span<const float> reset(std::uint64_t seed);
   // One step of every copy (with next-step auto-reset, above). `actions.size()` must equal num_envs().
   // Throws InvalidArgument on a wrong size, StepBeforeResetError before the first reset, InvalidActionError.

@@ -66,14 +66,15 @@ std::vector<AdcChannelFault> parse_adc_channel_faults(const nlohmann::json& chan
   require_config(fraction > 0.0 && fraction <= 1.0, r.key_path("fraction"), fraction, "in (0, 1]");
   const auto m = parse_adc_fault_mode(mode, r.key_path("mode"));
   const auto n = static_cast<std::size_t>(channel_count);
-  const auto count = std::clamp<std::size_t>(
-      static_cast<std::size_t>(std::lround(fraction * static_cast<double>(n))), 1, n);
+  const auto count =
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::lround(fraction * static_cast<double>(n))), 1, n);
   std::vector<Eigen::Index> order(n);
   std::iota(order.begin(), order.end(), Eigen::Index{0});
   for (std::size_t i = 0; i < count; ++i)  // partial Fisher-Yates: the first `count` of a random order
     std::swap(order[i], order[i + rng.below(n - i)]);
   std::vector<AdcChannelFault> faults;
-  for (std::size_t i = 0; i < count; ++i) faults.push_back({order[i], m});
+  for (std::size_t i = 0; i < count; ++i)
+    faults.push_back({order[i], m});
   return faults;
 }
 
@@ -88,13 +89,15 @@ void validate_adc_channels(const std::vector<AdcChannelFault>& faults, Eigen::In
   }
 }
 
-nlohmann::json with_explicit_adc_channels(const nlohmann::json& faults, Eigen::Index channel_count, Rng& rng) {
+nlohmann::json with_explicit_adc_channels(const nlohmann::json& faults, Eigen::Index channel_count,
+                                          Rng& rng) {
   if (!faults.is_object() || !faults.contains("adc_channels") || !faults.at("adc_channels").is_object())
     return faults;
   nlohmann::json out = faults;
   auto& channels = out["adc_channels"];
   channels = nlohmann::json::array();
-  for (const auto& c : parse_adc_channel_faults(faults.at("adc_channels"), "faults.adc_channels", channel_count, rng))
+  for (const auto& c :
+       parse_adc_channel_faults(faults.at("adc_channels"), "faults.adc_channels", channel_count, rng))
     channels.push_back({{"channel", c.channel}, {"mode", to_string(c.mode)}});
   return out;
 }
@@ -103,7 +106,8 @@ std::vector<FaultEvent> read_fault_events(const nlohmann::json& json, const std:
                                           std::size_t unit_count, bool timed) {
   std::vector<FaultEvent> events;
   if (json.is_null()) return events;
-  const std::string shape = timed ? "{\"at_step\": N, \"unit\": l, \"inject\": {...}}" : "{\"unit\": l, \"inject\": {...}}";
+  const std::string shape =
+      timed ? "{\"at_step\": N, \"unit\": l, \"inject\": {...}}" : "{\"unit\": l, \"inject\": {...}}";
   if (!json.is_array()) raise<ConfigError>(path, ": expected an array of ", shape, ", got ", json.dump());
   for (std::size_t k = 0; k < json.size(); ++k) {
     const std::string item = path + "[" + std::to_string(k) + "]";
@@ -113,8 +117,8 @@ std::vector<FaultEvent> read_fault_events(const nlohmann::json& json, const std:
     r.get("unit", e.unit);
     e.inject = r.child("inject");
     r.finish();
-    require_config((!timed || r.has("at_step")) && r.has("unit") && e.inject.is_object(), item, json[k].dump(),
-                   shape);
+    require_config((!timed || r.has("at_step")) && r.has("unit") && e.inject.is_object(), item,
+                   json[k].dump(), shape);
     require_config(e.at_step >= 0, item + ".at_step", e.at_step, ">= 0");
     if (timed && k > 0)
       require_config(e.at_step >= events.back().at_step, item + ".at_step", e.at_step,

@@ -38,7 +38,8 @@ void validate_adc_channels(const std::vector<AdcChannelFault>& faults, Eigen::In
                            const std::string& path);
 
 // A copy of a kind's fault JSON whose random form {"adc_channels": {"fraction": f, "mode": m}} is replaced by
-// the explicit channels it chooses (as parse_adc_channel_faults above) for a unit of `channel_count` channels.
+// the explicit channels it chooses (as parse_adc_channel_faults above) for a unit of `channel_count`
+// channels.
 nlohmann::json with_explicit_adc_channels(const nlohmann::json& faults, Eigen::Index channel_count, Rng& rng);
 
 // A fault injected into one unit of a network: `inject` is the unit kind's fault JSON (every kind with a

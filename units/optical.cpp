@@ -498,8 +498,8 @@ void OpticalUnit::deploy(const Eigen::Ref<const Vector>& parameters, Rng& /*rng*
 
 void OpticalUnit::inject_faults(const nlohmann::json& faults, Rng& rng) {
   ConfigReader reader(faults, "faults");
-  const auto channels = parse_adc_channel_faults(reader.child("adc_channels"), reader.key_path("adc_channels"),
-                                                 config_.n_speckle, rng);
+  const auto channels = parse_adc_channel_faults(reader.child("adc_channels"),
+                                                 reader.key_path("adc_channels"), config_.n_speckle, rng);
   reader.finish();
   std::lock_guard lock(mutex_);
   adc_faults_.insert(adc_faults_.end(), channels.begin(), channels.end());

@@ -17,7 +17,8 @@ TEST_CASE("Rng is reproducible per seed and differs between seeds", "[random]") 
   }
   pib::Rng d(42), e(43);
   int same = 0;
-  for (int i = 0; i < 100; ++i) same += d() == e();
+  for (int i = 0; i < 100; ++i)
+    same += d() == e();
   CHECK(same == 0);
 }
 
@@ -26,10 +27,12 @@ TEST_CASE("Rng state round-trips, including the cached normal", "[random]") {
   a.normal();  // leaves a spare normal cached
   const auto saved = a.state();
   std::vector<double> first;
-  for (int i = 0; i < 5; ++i) first.push_back(a.normal());
+  for (int i = 0; i < 5; ++i)
+    first.push_back(a.normal());
   pib::Rng b(0);
   b.set_state(saved);
-  for (int i = 0; i < 5; ++i) CHECK(b.normal() == first[i]);
+  for (int i = 0; i < 5; ++i)
+    CHECK(b.normal() == first[i]);
 }
 
 TEST_CASE("Rng distributions have the expected moments", "[random]") {
@@ -52,7 +55,8 @@ TEST_CASE("Rng distributions have the expected moments", "[random]") {
   CHECK(std::abs(sum / n) < 0.01);
   CHECK(std::abs(sum2 / n - 1.0) < 0.01);
   CHECK(std::abs(usum / n - 0.5) < 0.005);
-  for (int c : counts) CHECK(std::abs(c - n / 7.0) < 5 * std::sqrt(n / 7.0));
+  for (int c : counts)
+    CHECK(std::abs(c - n / 7.0) < 5 * std::sqrt(n / 7.0));
 }
 
 TEST_CASE("Derived streams are distinct across seeds, purposes and indices", "[random]") {
@@ -70,7 +74,8 @@ TEST_CASE("Derived streams are distinct across seeds, purposes and indices", "[r
       }
   CHECK(seen.size() == drawn);
   // The raw seeds themselves are not among them either (a stream never equals Rng(seed)).
-  for (std::uint64_t seed = 0; seed < 10; ++seed) CHECK(seen.count(seed) == 0);
+  for (std::uint64_t seed = 0; seed < 10; ++seed)
+    CHECK(seen.count(seed) == 0);
 }
 
 TEST_CASE("Rng::derive is the generator of the derived seed, and depends on all three parts", "[random]") {

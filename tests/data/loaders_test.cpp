@@ -4,11 +4,11 @@
 #include <zlib.h>
 #include <catch2/catch.hpp>
 
-#include "tests/temp_dir.hpp"
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+#include "tests/temp_dir.hpp"
 
 #include "common/error.hpp"
 #include "data/loaders.hpp"

@@ -50,6 +50,7 @@ TEST_CASE("a faults array: at_step only where faults are timed, units in range, 
   CHECK_THROWS_WITH(pib::units::read_fault_events(timed, "faults", 2, false), Contains("at_step"));
   auto backwards = timed;
   backwards[1]["at_step"] = 5;
-  CHECK_THROWS_WITH(pib::units::read_fault_events(backwards, "faults", 2, true), Contains("faults[1].at_step"));
+  CHECK_THROWS_WITH(pib::units::read_fault_events(backwards, "faults", 2, true),
+                    Contains("faults[1].at_step"));
   CHECK(pib::units::read_fault_events(nullptr, "faults", 2, false).empty());
 }
