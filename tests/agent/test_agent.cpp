@@ -344,7 +344,11 @@ TEST_CASE("faults a unit cannot take are config errors before the run starts", "
 // The actor hands transitions to the learner through an 8,192-slot queue. Before learning starts nothing
 // samples the replay buffer, but the queue must still be emptied: a learning_starts above the queue's
 // capacity (and above buffer_size) used to hang the sync schedule forever.
-TEST_CASE("learning_starts above the transition queue's capacity runs to the end", "[agent][concurrency]") {
+// Not tagged [concurrency]: under ThreadSanitizer this run's first async update reports a race inside oneTBB's
+// parallel_invoke (its invoker object on the spawner's stack, read by the worker), which Debian's
+// uninstrumented libtbb synchronises out of TSan's sight; "async schedule: deploys overlap" keeps the
+// learner's async path under TSan.
+TEST_CASE("learning_starts above the transition queue's capacity runs to the end", "[agent]") {
   for (const auto schedule : {pib::agent::Schedule::sync, pib::agent::Schedule::async}) {
     auto cfg = small_config(9400);
     cfg.learning_starts = 9000;  // > 8192 queue slots, > buffer_size 5000
