@@ -5,9 +5,11 @@
 
 #include "data/dataset.hpp"
 #include "train/experiments.hpp"
-#include "train/ideal.hpp"
+#include "units/ideal.hpp"
 
 namespace pib::train {
+
+using units::IdealLayer;
 
 void run_backprop(Context& ctx) {
   const std::size_t L = ctx.unit_configs.size();

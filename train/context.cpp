@@ -4,10 +4,12 @@
 #include <cmath>
 
 #include "common/error.hpp"
-#include "train/ideal.hpp"
 #include "units/chain.hpp"
+#include "units/ideal.hpp"
 
 namespace pib::train {
+
+using units::IdealUnit;
 
 Context::Context(const TrainConfig& config, const Callbacks& callbacks)
     : cfg(config), callbacks_(callbacks), start_(std::chrono::steady_clock::now()) {

@@ -10,7 +10,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
-#include "train/ideal.hpp"
+#include "units/ideal.hpp"
 #include "train/optimizer.hpp"
 #include "train/readout.hpp"
 #include "train/trainer.hpp"
@@ -113,7 +113,7 @@ TEST_CASE("ideal conv layer: gradients match finite differences", "[train][ideal
       "out_channels": 3, "kernel": 3, "stride": 2, "padding": 1, "activation": "tanh"})");
   const int pool = GENERATE(1, 2);  // 4 positions; pooled: 2 windows of 2
   cfg["pool"] = pool;
-  const auto layer = pib::train::IdealLayer::from_unit_config(cfg, "units[0]");
+  const auto layer = pib::units::IdealLayer::from_unit_config(cfg, "units[0]");
   Rng rng(4);
   const Eigen::VectorXd p = layer.initial_parameters(rng);
   const Matrix x = Matrix::Random(2, layer.input_dim());
@@ -151,7 +151,7 @@ TEST_CASE("ideal layers compute what an ideal crossbar measures", "[train][ideal
       "iv_nonlinearity": 0, "ir_drop": 0, "levels": 1048576, "dac_bits": 30, "adc_bits": 30})");
   cfg["pool"] = GENERATE(1, 3);
   auto device = pib::units::make_unit(cfg, 5);
-  const auto layer = pib::train::IdealLayer::from_unit_config(cfg, "units[0]");
+  const auto layer = pib::units::IdealLayer::from_unit_config(cfg, "units[0]");
   Rng rng(2);
   const Matrix x = Matrix::Random(5, 9);
   device->calibrate(x, rng);
@@ -164,7 +164,7 @@ TEST_CASE("ideal layers compute what an ideal crossbar measures", "[train][ideal
 
 TEST_CASE("optical units have no ideal model", "[train][ideal]") {
   const auto cfg = nlohmann::json::parse(R"({"kind": "optical", "input_dim": 4, "output_dim": 3})");
-  REQUIRE_THROWS_WITH(pib::train::IdealLayer::from_unit_config(cfg, "units[2]"),
+  REQUIRE_THROWS_WITH(pib::units::IdealLayer::from_unit_config(cfg, "units[2]"),
                       Catch::Contains("units[2].kind") && Catch::Contains("optical"));
 }
 
