@@ -174,16 +174,21 @@ CrossbarGeometry MemristorDenseConfig::geometry() const {
   return g;
 }
 
-MemristorConv1dConfig MemristorConv1dConfig::from_json(const nlohmann::json& json, const std::string& path) {
-  MemristorConv1dConfig c;
-  ConfigReader r(json, path);
+namespace {
+
+// The keys and checks both conv kinds share (their geometry keys aside).
+template <typename Config>
+void read_conv_keys(ConfigReader& r, Config& c) {
   r.get("in_channels", c.in_channels);
-  r.get("length", c.length);
   r.get("out_channels", c.out_channels);
   r.get("kernel", c.kernel);
   r.get("stride", c.stride);
   r.get("padding", c.padding);
   r.get("pool", c.pool);
+}
+
+template <typename Config>
+Config finish_conv_config(ConfigReader& r, Config c, const std::string& path) {
   const UnitBasics b = read_basics(r, c.device, false);
   c.activation = b.activation;
   c.init = b.init;
@@ -195,20 +200,40 @@ MemristorConv1dConfig MemristorConv1dConfig::from_json(const nlohmann::json& jso
   return c;
 }
 
+template <typename Config>
+void validate_conv_common(const Config& c, const std::string& path) {
+  require_config(c.in_channels > 0, join(path, "in_channels"), c.in_channels, "> 0");
+  require_config(c.out_channels > 0, join(path, "out_channels"), c.out_channels, "> 0");
+  require_config(c.kernel > 0, join(path, "kernel"), c.kernel, "> 0");
+  require_config(c.stride > 0, join(path, "stride"), c.stride, "> 0");
+  require_config(c.padding >= 0, join(path, "padding"), c.padding, ">= 0");
+}
+
+template <typename Config>
+void validate_conv_device(const Config& c, const std::string& path) {
+  validate_init(c.init, path);
+  c.device.validate(path);
+  c.device.faults.validate(c.out_channels, join(path, "faults"));
+}
+
+}  // namespace
+
+MemristorConv1dConfig MemristorConv1dConfig::from_json(const nlohmann::json& json, const std::string& path) {
+  MemristorConv1dConfig c;
+  ConfigReader r(json, path);
+  read_conv_keys(r, c);
+  r.get("length", c.length);
+  return finish_conv_config(r, c, path);
+}
+
 void MemristorConv1dConfig::validate(const std::string& path) const {
-  require_config(in_channels > 0, join(path, "in_channels"), in_channels, "> 0");
+  validate_conv_common(*this, path);
   require_config(length > 0, join(path, "length"), length, "> 0");
-  require_config(out_channels > 0, join(path, "out_channels"), out_channels, "> 0");
-  require_config(kernel > 0, join(path, "kernel"), kernel, "> 0");
-  require_config(stride > 0, join(path, "stride"), stride, "> 0");
-  require_config(padding >= 0, join(path, "padding"), padding, ">= 0");
   require_config(kernel <= length + 2 * padding, join(path, "kernel"), kernel,
                  "<= length + 2 padding = " + std::to_string(length + 2 * padding));
   require_config(pool >= 1 && pool <= geometry().out_w(), join(path, "pool"), pool,
                  "in [1, conv output length " + std::to_string(geometry().out_w()) + "]");
-  validate_init(init, path);
-  device.validate(path);
-  device.faults.validate(out_channels, join(path, "faults"));
+  validate_conv_device(*this, path);
 }
 
 CrossbarGeometry MemristorConv1dConfig::geometry() const {
@@ -226,42 +251,23 @@ CrossbarGeometry MemristorConv1dConfig::geometry() const {
 MemristorConv2dConfig MemristorConv2dConfig::from_json(const nlohmann::json& json, const std::string& path) {
   MemristorConv2dConfig c;
   ConfigReader r(json, path);
-  r.get("in_channels", c.in_channels);
+  read_conv_keys(r, c);
   r.get("height", c.height);
   r.get("width", c.width);
-  r.get("out_channels", c.out_channels);
-  r.get("kernel", c.kernel);
-  r.get("stride", c.stride);
-  r.get("padding", c.padding);
-  r.get("pool", c.pool);
-  const UnitBasics b = read_basics(r, c.device, false);
-  c.activation = b.activation;
-  c.init = b.init;
-  c.device.read(r);
-  c.validate(path);
-  check_dim(r, "input_dim", b.input_dim, c.geometry().input_dim());
-  check_dim(r, "output_dim", b.output_dim, c.geometry().output_dim());
-  r.finish();
-  return c;
+  return finish_conv_config(r, c, path);
 }
 
 void MemristorConv2dConfig::validate(const std::string& path) const {
-  require_config(in_channels > 0, join(path, "in_channels"), in_channels, "> 0");
+  validate_conv_common(*this, path);
   require_config(height > 0, join(path, "height"), height, "> 0");
   require_config(width > 0, join(path, "width"), width, "> 0");
-  require_config(out_channels > 0, join(path, "out_channels"), out_channels, "> 0");
-  require_config(kernel > 0, join(path, "kernel"), kernel, "> 0");
-  require_config(stride > 0, join(path, "stride"), stride, "> 0");
-  require_config(padding >= 0, join(path, "padding"), padding, ">= 0");
   require_config(
       kernel <= std::min(height, width) + 2 * padding, join(path, "kernel"), kernel,
       "<= min(height, width) + 2 padding = " + std::to_string(std::min(height, width) + 2 * padding));
   const Eigen::Index side = std::min(geometry().out_h(), geometry().out_w());
   require_config(pool >= 1 && pool <= side, join(path, "pool"), pool,
                  "in [1, the smaller conv output side " + std::to_string(side) + "]");
-  validate_init(init, path);
-  device.validate(path);
-  device.faults.validate(out_channels, join(path, "faults"));
+  validate_conv_device(*this, path);
 }
 
 CrossbarGeometry MemristorConv2dConfig::geometry() const {
