@@ -1,10 +1,5 @@
 #include "train/optimizer.hpp"
 
-#include <cmath>
-
-#include "common/config.hpp"
-#include "common/error.hpp"
-
 namespace pib::train {
 
 Adam::Adam(Eigen::Index size, AdamConfig config) : config_(config) {
@@ -13,10 +8,14 @@ Adam::Adam(Eigen::Index size, AdamConfig config) : config_(config) {
 
 void Adam::step(Eigen::Ref<Eigen::VectorXd> p, const Eigen::Ref<const Eigen::VectorXd>& grad,
                 double lr_scale) {
+  const double lr = lr_scale * config_.lr;
+  if (config_.grad_clip_norm <= 0.0) {  // no copy when clipping is off
+    state_.step(p, grad, lr, config_);
+    return;
+  }
   clipped_ = grad;
   config_.clip(clipped_);
-  state_.step(p, clipped_, lr_scale * config_.lr, config_.beta1, config_.beta2, config_.eps,
-              config_.weight_decay);
+  state_.step(p, clipped_, lr, config_);
 }
 
 }  // namespace pib::train
