@@ -11,15 +11,19 @@
 
 namespace pib::agent {
 
-void check_step(const std::string& env, const envs::StepResult& r, int step, const std::string& episode) {
+void check_step(const std::string& env, const envs::StepResult& r, int step, std::int64_t episode) {
+  // The episode's name is only spelt out for the error: this runs on every environment step.
+  auto where = [&] {
+    return episode < 0 ? std::string("a calibration episode") : "episode " + std::to_string(episode);
+  };
   for (std::size_t k = 0; k < r.observation.size(); ++k) {
     if (!std::isfinite(r.observation[k]))
       raise<InvalidArgument>("environment ", env, " returned a non-finite observation (value ", k, " = ",
-                             r.observation[k], ") at step ", step, " of ", episode);
+                             r.observation[k], ") at step ", step, " of ", where());
   }
   if (!std::isfinite(r.reward))
     raise<InvalidArgument>("environment ", env, " returned a non-finite reward at step ", step, " of ",
-                           episode);
+                           where());
 }
 
 void TransitionSink::send(const replay::Transition& t) {
@@ -69,7 +73,7 @@ void Actor::step() {
     action = net_.act(x_, rng_);
   }
   const auto r = env_->step(action);
-  check_step(cfg_.env, r, episode_length_ + 1, "episode " + std::to_string(episode_));
+  check_step(cfg_.env, r, episode_length_ + 1, episode_);
   episode_return_ += r.reward;
   ++episode_length_;
   nstep_.add(obs_, action, r.reward, r.observation, r.terminated, r.truncated, emitted_);

@@ -25,8 +25,9 @@
 namespace pib::agent {
 
 // A user's environment may return anything: a NaN or infinite observation or reward is an InvalidArgument
-// naming the environment, the step and `episode` (e.g. "episode 12"), before it reaches a replay buffer.
-void check_step(const std::string& env, const envs::StepResult& r, int step, const std::string& episode);
+// naming the environment, the step and the episode (its number; < 0: a calibration episode), before it
+// reaches a replay buffer.
+void check_step(const std::string& env, const envs::StepResult& r, int step, std::int64_t episode);
 
 // The one way transitions go from the actor to the learner's replay buffer: a lock-free SPSC queue. Async:
 // a full queue waits for the learner thread to drain it. Sync: the learner is the actor's thread and drains

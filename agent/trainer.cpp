@@ -104,7 +104,7 @@ double Trainer::Impl::calibrate() {
       raw(i, static_cast<Eigen::Index>(k)) = o[k];
     const auto r =
         cal_env->step(static_cast<int>(rng.below(static_cast<std::uint64_t>(cal_env->action_count()))));
-    check_step(cfg.env, r, cal_env->elapsed_steps(), "a calibration episode");
+    check_step(cfg.env, r, cal_env->elapsed_steps(), -1);
     o = (r.terminated || r.truncated) ? cal_env->reset() : r.observation;
   }
   Matrix x;
