@@ -33,6 +33,8 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
       parse_enum<Schedule>("schedule", schedule, {{"sync", Schedule::sync}, {"async", Schedule::async}});
   r.get("total_steps", c.total_steps);
   r.get("stop_when_solved", c.stop_when_solved);
+  r.get("solve_check_episodes", c.solve_check_episodes);
+  r.get("solve_check_every", c.solve_check_every);
   r.get("metrics_every", c.metrics_every);
   r.get("checkpoint_every", c.checkpoint_every);
   r.get("gamma", c.gamma);
@@ -85,6 +87,8 @@ nlohmann::json RlConfig::to_json() const {
       {"schedule", schedule == Schedule::sync ? "sync" : "async"},
       {"total_steps", total_steps},
       {"stop_when_solved", stop_when_solved},
+      {"solve_check_episodes", solve_check_episodes},
+      {"solve_check_every", solve_check_every},
       {"metrics_every", metrics_every},
       {"checkpoint_every", checkpoint_every},
       {"gamma", gamma},
@@ -124,6 +128,8 @@ void RlConfig::validate() const {
   require_config(!env.empty(), "env", "\"\"", "an environment id");
   require_config(total_steps > 0, "total_steps", total_steps, "> 0");
   require_config(metrics_every > 0, "metrics_every", metrics_every, "> 0");
+  require_config(solve_check_episodes >= 0, "solve_check_episodes", solve_check_episodes, ">= 0");
+  require_config(solve_check_every >= 1, "solve_check_every", solve_check_every, ">= 1");
   require_config(checkpoint_every >= 0, "checkpoint_every", checkpoint_every, ">= 0");
   require_config(gamma >= 0.0 && gamma <= 1.0, "gamma", gamma, "in [0, 1]");
   require_config(n_step >= 1 && n_step <= 100, "n_step", n_step, "in [1, 100]");

@@ -53,6 +53,10 @@ struct RlConfig {
   // Run length and stopping.
   std::int64_t total_steps = 300000;      // environment steps
   bool stop_when_solved = true;           // stop once the 100-episode mean reaches the env's threshold
+  // ... and, when solve_check_episodes > 0, a greedy evaluation of that many episodes also does. The check
+  // runs while the training mean is at the threshold, at most once per solve_check_every steps.
+  int solve_check_episodes = 20;
+  std::int64_t solve_check_every = 5000;
   std::int64_t metrics_every = 2000;      // environment steps between update-interval metric lines
   std::int64_t checkpoint_every = 50000;  // environment steps between checkpoints (0: only at the end)
 

@@ -8,6 +8,9 @@ nlohmann::json Summary::to_json() const {
   nlohmann::json j;
   j["env"] = env;
   j["solved_at_step"] = solved_at_step ? nlohmann::json(*solved_at_step) : nlohmann::json(nullptr);
+  j["solve_checks"] = nlohmann::json::array();
+  for (const auto& c : solve_checks)
+    j["solve_checks"].push_back({{"step", c.step}, {"mean_return", c.mean_return}, {"passed", c.passed}});
   j["best_mean_return_100"] =
       best_mean_return_100 ? nlohmann::json(*best_mean_return_100) : nlohmann::json(nullptr);
   j["env_steps"] = env_steps;

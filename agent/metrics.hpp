@@ -46,9 +46,17 @@ struct IntervalMetrics {
   std::vector<UnitMetrics> units;
 };
 
+// A greedy evaluation the trainer ran before stopping a solved run (RlConfig::solve_check_episodes).
+struct SolveCheck {
+  std::int64_t step = 0;
+  double mean_return = 0.0;
+  bool passed = false;
+};
+
 struct Summary {
   std::string env;
-  std::optional<std::int64_t> solved_at_step;
+  std::optional<std::int64_t> solved_at_step;  // the first step the 100-episode training mean reached the threshold
+  std::vector<SolveCheck> solve_checks;        // in order; the run stopped at a passed one
   std::optional<double> best_mean_return_100;
   std::int64_t env_steps = 0;
   std::int64_t updates = 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <numeric>
 #include <thread>
 
 #include "agent/actor.hpp"
@@ -35,6 +36,7 @@ struct Trainer::Impl {
   std::unique_ptr<TransitionSink> sink;
   std::unique_ptr<Actor> actor;
   ReturnTracker returns;
+  std::vector<SolveCheck> solve_checks;  // of the current run() call
 
   // Run control of the async actor's thread.
   std::atomic<bool> stop{false};
@@ -49,6 +51,7 @@ struct Trainer::Impl {
   void actor_loop();
   IntervalMetrics interval_metrics(std::int64_t known_steps, double interval_s, std::int64_t interval_steps,
                                    std::int64_t interval_updates, Clock::time_point start);
+  std::vector<double> greedy_returns(int episodes, std::uint64_t eval_seed);
   Summary summary(double wall_s) const;
   Summary loop(const Callbacks& cb, const std::filesystem::path& checkpoint_dir, std::int64_t max_updates);
   void save(const std::filesystem::path& file);
@@ -169,6 +172,7 @@ Summary Trainer::Impl::summary(double wall_s) const {
   Summary s;
   s.env = cfg.env;
   s.solved_at_step = returns.solved_at();
+  s.solve_checks = solve_checks;
   s.best_mean_return_100 = returns.best_mean_100();
   s.env_steps = actor->steps();
   s.updates = learner->updates();
@@ -212,6 +216,8 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
   std::int64_t next_checkpoint =
       cfg.checkpoint_every > 0 ? (actor->steps() / cfg.checkpoint_every + 1) * cfg.checkpoint_every : -1;
   const auto threshold = actor->env().reward_threshold();
+  std::int64_t next_solve_check = 0;
+  solve_checks.clear();
 
   auto finish_actor = [&] {
     stop.store(true, std::memory_order_release);
@@ -258,7 +264,23 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
         interval_updates0 = updates;
         next_metrics = (known / cfg.metrics_every + 1) * cfg.metrics_every;
       }
-      const bool solved_stop = cfg.stop_when_solved && returns.solved_at().has_value();
+      bool solved_stop = false;
+      if (cfg.stop_when_solved && threshold && returns.mean_100() && *returns.mean_100() >= *threshold) {
+        if (cfg.solve_check_episodes == 0) {
+          solved_stop = true;
+        } else if (known >= next_solve_check) {
+          pause_actor();  // the greedy episodes measure the online devices the actor acts with
+          const auto r = greedy_returns(cfg.solve_check_episodes,
+                                        derive_seed(cfg.seed, Stream::solve_check, static_cast<std::uint64_t>(known)));
+          resume_actor();
+          SolveCheck check{known, std::accumulate(r.begin(), r.end(), 0.0) / static_cast<double>(r.size()), false};
+          check.passed = check.mean_return >= *threshold;
+          solve_checks.push_back(check);
+          if (cb.on_solve_check) cb.on_solve_check(check);
+          solved_stop = check.passed;
+          next_solve_check = known + cfg.solve_check_every;
+        }
+      }
       const bool updates_done = max_updates > 0 && learner->updates() - updates_at_start >= max_updates;
       const bool all_done = actor_finished.load() &&
                             learner->updates() >= learner->updates_due(actor->steps()) && sink->empty() &&
@@ -345,8 +367,13 @@ std::int64_t Trainer::env_steps() const {
 
 std::vector<double> Trainer::evaluate(int episodes, std::uint64_t eval_seed) {
   PIB_EXPECTS(episodes > 0, "evaluate needs a positive episode count, got ", episodes);
-  impl_->learner->wait_deploys();
-  auto env = envs::make(impl_->cfg.env);
+  return impl_->greedy_returns(episodes, eval_seed);
+}
+
+// Greedy episodes of the online network on a fresh environment instance. The actor must not be stepping.
+std::vector<double> Trainer::Impl::greedy_returns(int episodes, std::uint64_t eval_seed) {
+  learner->wait_deploys();
+  auto env = envs::make(cfg.env);
   Rng rng = Rng::derive(eval_seed, Stream::evaluation);
   std::vector<double> out;
   Matrix x;
@@ -354,8 +381,8 @@ std::vector<double> Trainer::evaluate(int episodes, std::uint64_t eval_seed) {
     auto o = env->reset(derive_seed(eval_seed, Stream::evaluation_episode, static_cast<std::uint64_t>(e)));
     double ret = 0.0;
     while (true) {
-      impl_->scale->apply(o, x);
-      const auto r = env->step(impl_->net->act(x, rng));
+      scale->apply(o, x);
+      const auto r = env->step(net->act(x, rng));
       ret += r.reward;
       if (r.terminated || r.truncated) break;
       o = r.observation;

@@ -45,6 +45,7 @@ struct Callbacks {
   std::function<void(const IntervalMetrics&)> on_interval;
   std::function<void(const std::filesystem::path&)> on_checkpoint;
   std::function<void(std::int64_t step, const FaultEvent&)> on_fault;  // a configured fault was injected
+  std::function<void(const SolveCheck&)> on_solve_check;               // a greedy check of a solved run
 };
 
 class Trainer {
@@ -59,7 +60,9 @@ class Trainer {
   // (total_steps, stop_when_solved, checkpoint_every, metrics_every); others must match.
   static std::unique_ptr<Trainer> resume(const std::filesystem::path& checkpoint);
 
-  // Runs until total_steps or (stop_when_solved) the solve point. Writes checkpoints into `checkpoint_dir`
+  // Runs until total_steps or (stop_when_solved) the solve point: the 100-episode training mean at the
+  // environment's threshold and, with solve_check_episodes > 0, a greedy evaluation of the current network
+  // (episode seeds derived from Stream::solve_check and the step) at it too. Writes checkpoints into `checkpoint_dir`
   // (if not empty) every checkpoint_every steps and at the end.
   Summary run(const Callbacks& callbacks, const std::filesystem::path& checkpoint_dir);
 

@@ -142,6 +142,19 @@ void run_rl(const RlOptions& o) {
                       ": " + f.inject.dump(),
                   true);
   };
+  cb.on_solve_check = [&](const agent::SolveCheck& c) {
+    metrics << nlohmann::json{{"type", "solve_check"},
+                              {"step", c.step},
+                              {"episodes", cfg.solve_check_episodes},
+                              {"mean_return", c.mean_return},
+                              {"passed", c.passed}}
+                   .dump()
+            << "\n";
+    progress_line("step " + std::to_string(c.step) + ": the 100-episode mean is at the threshold; greedy check over " +
+                      std::to_string(cfg.solve_check_episodes) + " episodes: " + fixed(c.mean_return, 1) +
+                      (c.passed ? " (solved)" : " (below: training on)"),
+                  true);
+  };
   cb.on_checkpoint = [&](const std::filesystem::path&) {};
   auto summary = trainer->run(cb, dir);
   progress_line("pib rl: finished at step " + std::to_string(summary.env_steps), true);

@@ -48,6 +48,11 @@ enum class Stream : std::uint64_t {
   backprop,  // the backprop baseline
   device,    // devices built for a baseline or a comparison (index: unit)
   policy,    // a random policy (pib env random)
+  solve_check,  // the greedy check before a solved run stops (index: the step it runs at)
+  // A decentralised run (index: the rank).
+  rank_init,        // the initialisation pass of a rank's unit
+  rank_training,    // a rank's training of its unit
+  rank_evaluation,  // a rank's part of the final measurement and its readout
 };
 
 // A SplitMix64 finaliser (Steele, Lea & Flood 2014; the constants of Vigna's splitmix64.c).

@@ -102,6 +102,8 @@ TEST_CASE("RL config errors name the key", "[agent]") {
   CHECK_THROWS_WITH(RlConfig::from_json({{"schedule", "eventually"}}), Catch::Contains("schedule"));
   CHECK_THROWS_AS(RlConfig::from_json({{"batch_size", "many"}}), pib::ConfigError);
   CHECK_THROWS_WITH(RlConfig::from_json({{"learning_starts", 10}}), Catch::Contains("learning_starts"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"solve_check_every", 0}}), Catch::Contains("solve_check_every"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"solve_check_episodes", -1}}), Catch::Contains("solve_check_episodes"));
   const auto c = RlConfig::from_json({{"gamma", 0.9}, {"pib", {{"beta", 0.5}}}});
   const auto again = RlConfig::from_json(c.to_json());
   CHECK(again.to_json() == c.to_json());
@@ -421,4 +423,78 @@ TEST_CASE("a checkpoint survives a load and a save byte for byte", "[agent]") {
   again->save_checkpoint(dir / "b.pib");
   CHECK(file_bytes(dir / "a.pib") == file_bytes(dir / "b.pib"));
   fs::remove_all(dir);
+}
+
+namespace {
+// One-step episodes with a constant observation: action 0 pays 1, action 1 pays 0.7; solved at 0.8. A
+// uniformly random actor averages 0.85 (solved); a greedy policy scores 1 or 0.7 by its one action.
+class TwoArms final : public pib::envs::Environment {
+ public:
+  std::string id() const override { return "TwoArms-v0"; }
+  const pib::envs::Box& observation_space() const override { return box_; }
+  const pib::envs::Discrete& action_space() const override { return actions_; }
+  int max_episode_steps() const override { return 1; }
+  std::optional<double> reward_threshold() const override { return 0.8; }
+  std::span<const float> reset(std::uint64_t) override { return reset(); }
+  std::span<const float> reset() override { return obs_; }
+  pib::envs::StepResult step(int action) override { return {obs_, action == 0 ? 1.0 : 0.7, true, false}; }
+  std::span<const float> observation() const override { return obs_; }
+  int elapsed_steps() const override { return 0; }
+  std::unique_ptr<Environment> clone() const override { return std::make_unique<TwoArms>(*this); }
+
+ private:
+  pib::envs::Box box_{{-1}, {1}, {1}};
+  pib::envs::Discrete actions_{2};
+  std::vector<float> obs_{0.5f};
+};
+}  // namespace
+
+TEST_CASE("a solved run stops only once a greedy check reaches the threshold", "[agent]") {
+  pib::envs::register_environment("TwoArms-v0", [] { return std::make_unique<TwoArms>(); });
+  // The actor acts at random throughout and the network does not learn (lr 1e-12), so the training mean
+  // is solved while the greedy action, fixed by each seed's initial network, passes or fails every check.
+  int passing = 0, failing = 0;
+  for (std::uint64_t seed = 0; seed < 20 && (passing == 0 || failing == 0); ++seed) {
+    auto cfg = small_config(1500);
+    cfg.env = "TwoArms-v0";
+    cfg.seed = seed;
+    cfg.obs_scale.clear();
+    cfg.epsilon_start = cfg.epsilon_final = 1.0;
+    cfg.optimizer.lr = cfg.optimizer.lr_final = 1e-12;
+    cfg.stop_when_solved = true;
+    cfg.solve_check_episodes = 4;
+    cfg.solve_check_every = 300;
+    Trainer t(cfg);
+    const auto before = t.evaluate(4, 7);
+    const double greedy = std::accumulate(before.begin(), before.end(), 0.0) / 4.0;
+    const auto s = t.run({}, {});
+    REQUIRE(s.solved_at_step.has_value());
+    REQUIRE_FALSE(s.solve_checks.empty());
+    CHECK(s.solve_checks.front().step >= *s.solved_at_step);
+    if (greedy >= 0.8) {
+      ++passing;
+      CHECK(s.solve_checks.size() == 1);
+      CHECK(s.solve_checks.back().passed);
+      CHECK(s.solve_checks.back().mean_return == Approx(1.0));
+      CHECK(s.env_steps < 1500);
+    } else {
+      ++failing;
+      CHECK(s.env_steps == 1500);  // trained on to the end
+      for (std::size_t k = 0; k < s.solve_checks.size(); ++k) {
+        CHECK_FALSE(s.solve_checks[k].passed);
+        CHECK(s.solve_checks[k].mean_return == Approx(0.7));
+        if (k > 0) CHECK(s.solve_checks[k].step - s.solve_checks[k - 1].step >= 300);
+      }
+      CHECK(s.solve_checks.size() >= 3);
+    }
+    // Without the check the run stops where the training mean first reaches the threshold.
+    cfg.solve_check_episodes = 0;
+    Trainer plain(cfg);
+    const auto p = plain.run({}, {});
+    CHECK(p.solve_checks.empty());
+    CHECK(p.solved_at_step == s.solved_at_step);
+    CHECK(p.env_steps < 1500);
+  }
+  CHECK(passing > 0);
+  CHECK(failing > 0);
 }
