@@ -2,6 +2,7 @@
 // backprop-in-silico baseline and the fault experiment (train/trainer.hpp; DESIGN.md 3.6, 7).
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -16,15 +17,32 @@
 #include "apps/command.hpp"
 #include "apps/run_dir.hpp"
 #include "train/trainer.hpp"
+#ifdef PIB_WITH_MPI
+#include "dist/mpi.hpp"
+#endif
 
 namespace pib::apps {
 namespace {
+
+#ifdef PIB_WITH_MPI
+using dist::MpiSession;
+#else
+// Without MPI there is never a session; the type only keeps one code path.
+struct MpiSession {
+  int rank() const { return 0; }
+  int size() const { return 1; }
+  Transport& transport();
+  std::string broadcast(const std::string& text) { return text; }
+  [[noreturn]] void abort(int code) { std::_Exit(code); }
+};
+#endif
 
 struct TrainOptions {
   std::string config;
   std::vector<std::string> sets;
   std::optional<std::uint64_t> seed;
   std::string out;
+  std::string resume;
 };
 
 std::string format_progress(const train::Progress& p) {
@@ -32,7 +50,7 @@ std::string format_progress(const train::Progress& p) {
   s.setf(std::ios::fixed);
   s.precision(3);
   s << p.stage;
-  if (p.unit >= 0) s << " unit " << p.unit;
+  if (p.unit >= 0 && p.stage.find("rank") == std::string::npos) s << " unit " << p.unit;
   s << (p.stage == "ssl" ? " iteration " : " epoch ") << p.epoch << "/" << p.epochs;
   if (p.steps > 0) s << " step " << p.step << "/" << p.steps;
   if (p.i_xz != 0 || p.i_yz != 0)
@@ -43,39 +61,90 @@ std::string format_progress(const train::Progress& p) {
   return s.str();
 }
 
-void run_train(const TrainOptions& o) {
-  auto j = load_config(o.config, o.sets);
-  if (o.seed) j["seed"] = *o.seed;
+// The MPI session when mpirun started this process (schedule decentralised: one rank per unit).
+std::unique_ptr<MpiSession> start_mpi() {
+#ifdef PIB_WITH_MPI
+  if (MpiSession::launched()) return std::make_unique<MpiSession>();
+#else
+  if (const char* n = std::getenv("OMPI_COMM_WORLD_SIZE"); n && std::string(n) != "1")
+    raise<ConfigError>("this pib was built without MPI, so it cannot run as one of ", n,
+                       " ranks: install libopenmpi-dev (tools/install-deps.sh) and rebuild, or run without mpirun");
+#endif
+  return nullptr;
+}
+
+void run_train(const TrainOptions& o, MpiSession* mpi) {
+  Transport* transport = mpi && mpi->size() > 1 ? &mpi->transport() : nullptr;
+  const int rank = transport ? transport->rank() : 0;
+  const bool resume = !o.resume.empty();
+  nlohmann::json j;
+  if (resume) {
+    if (!o.sets.empty() || o.seed || !o.config.empty() || !o.out.empty())
+      raise<ConfigError>("--resume continues a run as its config.json says: no --config, --set, --seed or --out");
+    j = read_json_file((std::filesystem::path(o.resume) / "config.json").string());
+  } else {
+    if (o.config.empty()) raise<ConfigError>("--config: required (or --resume DIR)");
+    j = load_config(o.config, o.sets);
+    if (o.seed) j["seed"] = *o.seed;
+  }
   const auto cfg = train::TrainConfig::from_json(j);
-  const auto stem = std::filesystem::path(o.config).stem().string();
-  // The run directory is made at the first record, after the data are loaded and every unit config is
-  // checked against them, so a config error leaves no directory behind.
+  if (transport && cfg.schedule != train::Schedule::decentralised)
+    raise<ConfigError>("schedule: ", train::schedule_name(cfg.schedule), " runs in one process; run it without mpirun (this job has ",
+                       transport->size(), " ranks) or use schedule decentralised");
+  if (transport && static_cast<std::size_t>(transport->size()) != cfg.units.size())
+    raise<ConfigError>("schedule decentralised runs unit r on rank r: the config has ", cfg.units.size(),
+                       " units, so it needs mpirun -np ", cfg.units.size(), "; this job has ", transport->size(), " ranks");
+  if (resume && cfg.schedule != train::Schedule::decentralised)
+    raise<ConfigError>("--resume: only schedule decentralised runs keep checkpoints (", o.resume, " ran schedule ",
+                       train::schedule_name(cfg.schedule), ")");
+  const auto stem = resume ? std::string() : std::filesystem::path(o.config).stem().string();
+  // The run directory. One process: made at the first record, after the data are loaded and every unit
+  // config is checked against them, so a config error leaves no directory behind. MPI: rank 0 makes it
+  // now and tells the other ranks. Rank 0 writes metrics.jsonl; under MPI rank r > 0 writes
+  // rank<r>/metrics.jsonl.
   std::optional<RunDir> run_dir;
   std::filesystem::path dir;
   std::ofstream metrics;
   const auto open_run_dir = [&] {
-    if (run_dir) return;
-    run_dir.emplace(make_run_dir(o.out, stem, cfg.seed));
-    dir = run_dir->path;
-    write_json_file(dir / "config.json", cfg.to_json());
-    metrics.open(dir / "metrics.jsonl", std::ios::trunc);
-    if (!metrics) raise<FileError>((dir / "metrics.jsonl").string(), ": cannot open for writing");
-    std::fprintf(stderr, "pib train: %s, %zu unit(s) on simulated devices, run directory %s\n", stem.c_str(),
-                 cfg.units.size(), dir.string().c_str());
+    if (!dir.empty()) return;
+    if (rank == 0) {
+      run_dir.emplace(resume ? lock_run_dir(o.resume) : make_run_dir(o.out, stem, cfg.seed));
+      if (!resume) write_json_file(run_dir->path / "config.json", cfg.to_json());
+      std::fprintf(stderr, "pib train: %s, %zu unit(s) on simulated devices%s, run directory %s\n",
+                   resume ? "resumed" : stem.c_str(), cfg.units.size(),
+                   transport ? (", " + std::to_string(transport->size()) + " MPI ranks").c_str() : "",
+                   run_dir->path.string().c_str());
+    }
+    dir = transport ? std::filesystem::path(mpi->broadcast(rank == 0 ? run_dir->path.string() : "")) : run_dir->path;
+    const auto file = rank == 0 ? dir / "metrics.jsonl" : dir / ("rank" + std::to_string(rank)) / "metrics.jsonl";
+    std::filesystem::create_directories(file.parent_path());
+    metrics.open(file, resume ? std::ios::app : std::ios::trunc);
+    if (!metrics) raise<FileError>(file.string(), ": cannot open for writing");
   };
+  if (transport || resume) open_run_dir();
   train::Callbacks cb;
   cb.on_record = [&](const nlohmann::json& r) {  // the trainer serialises its callbacks
     open_run_dir();
     metrics << r.dump() << "\n";
     metrics.flush();
   };
-  cb.on_progress = [](const train::Progress& p) { progress_line(format_progress(p)); };
-  const auto result = train::run_training(cfg, cb);
+  const std::string prefix = transport ? "[rank " + std::to_string(rank) + "] " : "";
+  cb.on_progress = [&](const train::Progress& p) { progress_line(prefix + format_progress(p), transport != nullptr); };
+  train::RunOptions run;
+  run.transport = transport;
+  run.resume = resume;
+  if (cfg.schedule == train::Schedule::decentralised) {
+    open_run_dir();
+    run.checkpoint_dir = dir;
+  }
+  const auto result = train::run_training(cfg, cb, run);
   open_run_dir();
+  if (rank != 0) return;
   progress_line("pib train: done", true);
   auto summary = result.to_json();
-  summary["config"] = o.config;
+  summary["config"] = resume ? (dir / "config.json").string() : o.config;
   summary["seed"] = cfg.seed;
+  if (cfg.schedule == train::Schedule::decentralised) summary["transport"] = transport ? "mpi" : "in-process";
   write_json_file(dir / "summary.json", summary);
   if (result.embedding_features.rows() > 0) {  // for tools/plot_train.py's t-SNE
     std::ofstream csv(dir / "features_test.csv", std::ios::trunc);
@@ -88,16 +157,29 @@ void run_train(const TrainOptions& o) {
   std::cout << summary.dump() << std::endl;
 }
 
+// One rank of an MPI job ends the whole job on an error, naming itself; in one process errors go to main.
+void run_train_command(const TrainOptions& o) {
+  const auto mpi = start_mpi();
+  if (!mpi) return run_train(o, nullptr);
+  try {
+    run_train(o, mpi.get());
+  } catch (const std::exception& e) {
+    std::cerr << "pib: error: [rank " << mpi->rank() << " of " << mpi->size() << "] " << e.what() << std::endl;
+    mpi->abort(dynamic_cast<const ConfigError*>(&e) ? 2 : 1);
+  }
+}
+
 void setup_train_commands(CLI::App& root) {
   auto opts = std::make_shared<TrainOptions>();
   auto* cmd = root.add_subcommand(
       "train", "Train a deep PNN with local PIB objectives (supervised or self-supervised)");
-  cmd->add_option("--config", opts->config, "JSON config (configs/mnist_memristor_mlp.json, ...)")
-      ->required();
+  cmd->add_option("--config", opts->config, "JSON config (configs/mnist_memristor_mlp.json, ...)");
   cmd->add_option("--set", opts->sets, "Override a config key: key.path=value (repeatable)");
   cmd->add_option("--seed", opts->seed, "Seed (overrides the config's)");
   cmd->add_option("--out", opts->out, "Run directory (default runs/<config>-seed<S>)");
-  cmd->callback([opts] { run_train(*opts); });
+  cmd->add_option("--resume", opts->resume,
+                  "Continue a decentralised run from its directory (every rank from its checkpoint)");
+  cmd->callback([opts] { run_train_command(*opts); });
 }
 
 }  // namespace

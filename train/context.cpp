@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "units/chain.hpp"
 #include "units/ideal.hpp"
+#include "units/registry.hpp"
 
 namespace pib::train {
 
@@ -55,6 +56,15 @@ Chain Context::make_chain(bool ideal) const {
   for (const auto& u : c.units)
     c.means.push_back(Eigen::RowVectorXd::Zero(u->input_dim()));
   return c;
+}
+
+std::unique_ptr<units::Unit> Context::make_unit(std::size_t l) const {
+  PIB_EXPECTS(l < unit_configs.size(), "unit ", l, " of a chain of ", unit_configs.size());
+  try {
+    return units::make_unit(unit_configs[l], derive_seed(cfg.seed, Stream::unit, l));
+  } catch (const ConfigError& e) {
+    raise<ConfigError>("units[", l, "]: ", e.what());
+  }
 }
 
 double Context::estimate_sigma_x(Rng& rng) const {
@@ -117,6 +127,7 @@ bottleneck::Terms Context::pib_step(UnitTrainer& t, const Matrix& xb, const std:
   const auto terms = bottleneck::pib_loss(bt, t.m.output, pib, t.ws, t.dz);
   t.unit.gradient(t.m, t.dz, t.grad);
   t.adam.step(t.params, t.grad, lr_scale);
+  t.before_deploy = rng;
   t.unit.deploy(t.params, rng);
   return terms;
 }

@@ -75,6 +75,7 @@ struct UnitTrainer {
   bottleneck::Workspace ws;
   units::Measurement m, m2;
   Matrix dz, dz2, input, input2;
+  Rng before_deploy;  // the generator as the last pib_step's deploy found it (to program the device again)
 };
 
 // x with `mean` subtracted from every row.
@@ -94,6 +95,8 @@ class Context {
   // Fresh units of the resolved configs: the devices (units::build_chain), or ideal models of the same
   // configs with the same unit seeds. Every mean starts at zero.
   Chain make_chain(bool ideal) const;
+  // The device of unit l alone, as make_chain(false) builds it.
+  std::unique_ptr<units::Unit> make_unit(std::size_t l) const;
 
   // The mean of `input`'s rows when center_inputs is set, else zero.
   Eigen::RowVectorXd input_mean(const Matrix& input) const;

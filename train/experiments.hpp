@@ -5,6 +5,7 @@
 //   train/backprop.cpp         the backprop-in-silico baseline
 //   train/fault.cpp            the fault experiment
 //   train/self_supervised.cpp  self-supervised PIB with a linear probe
+//   train/decentralised.cpp    supervised PIB with unit r on rank r
 // Every function here runs on the caller's thread (the parallel schedule starts and joins its own tasks).
 
 #include <functional>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "data/dataset.hpp"
 #include "train/context.hpp"
 
 namespace pib::train {
@@ -31,6 +33,13 @@ struct PipelineOut {
 // Supervised PIB on fresh devices (or, with `ideal`, on ideal models of the units) with the configured
 // schedule; `stage` names it in records ("pib", "pib_ideal"). Sets result.raw_speckle_readout when asked.
 PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage);
+
+// One epoch of PIB steps of t.unit on its stored inputs `input` (train-split-aligned, uncentred; centred by
+// `mean`), minibatches from `batches`. `step` counts steps across epochs for the learning-rate schedule over
+// `total` steps; `every_20_steps` (may be empty) sees the running means every 20 steps.
+EpochStats pib_epoch(Context& ctx, UnitTrainer& t, const Matrix& input, const Eigen::RowVectorXd& mean,
+                     data::MiniBatcher& batches, long& step, long total, Rng& rng,
+                     const std::function<void(const EpochStats&)>& every_20_steps);
 
 // Cascade training of unit l of `chain` on stored (uncentred) inputs `input` (train-split-aligned) for
 // `epochs` epochs. `after_epoch` runs after every epoch (and with epoch 0 before the first); its accuracy,
@@ -52,5 +61,8 @@ void run_fault(Context& ctx, PipelineOut& dev);
 
 // Self-supervised cascade PIB with the two-view objective and linear probes.
 void run_ssl(Context& ctx);
+
+// Schedule decentralised (train/decentralised.hpp): the ranks of `options.transport`, or all in this process.
+void run_decentralised(Context& ctx, const RunOptions& options);
 
 }  // namespace pib::train

@@ -23,6 +23,8 @@ class Adam {
   void step(Eigen::Ref<Eigen::VectorXd> p, const Eigen::Ref<const Eigen::VectorXd>& grad,
             double lr_scale = 1.0);
   std::int64_t steps() const { return state_.t; }
+  // The moments and step count (for checkpoints).
+  AdamState& state() { return state_; }
 
  private:
   AdamConfig config_;

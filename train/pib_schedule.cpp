@@ -101,6 +101,28 @@ void train_parallel(Context& ctx, Chain& chain, const std::string& stage) {
 
 }  // namespace
 
+EpochStats pib_epoch(Context& ctx, UnitTrainer& t, const Matrix& input, const Eigen::RowVectorXd& mean,
+                     data::MiniBatcher& batches, long& step, long total, Rng& rng,
+                     const std::function<void(const EpochStats&)>& every_20_steps) {
+  EpochStats stats;
+  data::Batch b;
+  Matrix xb;
+  batches.start_epoch(rng);
+  while (batches.next(b)) {
+    const auto rows = static_cast<Eigen::Index>(b.indices.size());
+    t.input.resize(rows, input.cols());
+    xb.resize(rows, ctx.data.num_features());
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const auto r = static_cast<Eigen::Index>(b.indices[static_cast<std::size_t>(i)]);
+      t.input.row(i) = input.row(r) - mean;
+      xb.row(i) = b.features.row(i) - ctx.x_mean;
+    }
+    stats.add(ctx.pib_step(t, xb, b.labels, ctx.lr_scale(step++, total), rng));
+    if (stats.count % 20 == 0 && every_20_steps) every_20_steps(stats);
+  }
+  return stats;
+}
+
 std::pair<int, std::optional<double>> train_unit(Context& ctx, Chain& chain, std::size_t l,
                                                  const Matrix& input, int epochs, const std::string& stage,
                                                  Rng& rng,
@@ -111,8 +133,6 @@ std::pair<int, std::optional<double>> train_unit(Context& ctx, Chain& chain, std
   data::MiniBatcher batches(ctx.data.train, static_cast<std::size_t>(ctx.cfg.batch_size), true);
   const long total = static_cast<long>(batches.batches_per_epoch()) * epochs;
   long step = 0;
-  data::Batch b;
-  Matrix xb;
   after_epoch(0);
   int best_epoch = 0, trained = 0;
   std::vector<double> scores;  // held-out score after 0, 1, ... epochs; the best is scores[best_epoch]
@@ -123,23 +143,13 @@ std::pair<int, std::optional<double>> train_unit(Context& ctx, Chain& chain, std
       break;
     trained = epoch + 1;
     if (epoch > 0) ctx.calibrate(unit, chain.means[l], input, rng);
-    EpochStats stats;
-    batches.start_epoch(rng);
-    while (batches.next(b)) {
-      const auto rows = static_cast<Eigen::Index>(b.indices.size());
-      t.input.resize(rows, input.cols());
-      xb.resize(rows, ctx.data.num_features());
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        const auto r = static_cast<Eigen::Index>(b.indices[static_cast<std::size_t>(i)]);
-        t.input.row(i) = input.row(r) - chain.means[l];
-        xb.row(i) = b.features.row(i) - ctx.x_mean;
-      }
-      stats.add(ctx.pib_step(t, xb, b.labels, ctx.lr_scale(step++, total), rng));
-      if (stats.count % 20 == 0)
-        ctx.progress({stage, static_cast<int>(l), epoch, epochs, stats.count,
-                      static_cast<int>(batches.batches_per_epoch()), 0, stats.i_xz / stats.count,
-                      stats.i_yz / stats.count, std::nullopt});
-    }
+    const EpochStats stats = pib_epoch(ctx, t, input, chain.means[l], batches, step, total, rng,
+                                       [&](const EpochStats& running) {
+                                         ctx.progress({stage, static_cast<int>(l), epoch, epochs, running.count,
+                                                       static_cast<int>(batches.batches_per_epoch()), 0,
+                                                       running.i_xz / running.count,
+                                                       running.i_yz / running.count, std::nullopt});
+                                       });
     ctx.calibrate(unit, chain.means[l], input, rng);
     const auto acc = after_epoch(epoch + 1);
     auto rec = stats.to_json();

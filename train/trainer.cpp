@@ -30,6 +30,7 @@ nlohmann::json TrainResult::to_json() const {
   if (!accuracy_by_pib_epochs.empty()) j["accuracy_by_pib_epochs"] = accuracy_by_pib_epochs;
   if (!unit_selected_epoch.empty()) j["unit_selected_epoch"] = unit_selected_epoch;
   if (!unit_validation_accuracy.empty()) j["unit_validation_accuracy"] = unit_validation_accuracy;
+  if (!decentralised.is_null()) j["decentralised"] = decentralised;
   put("raw_readout", raw_readout);
   put("raw_speckle_readout", raw_speckle_readout);
   put("before_fault", before_fault);
@@ -48,7 +49,7 @@ nlohmann::json TrainResult::to_json() const {
   return j;
 }
 
-TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks) {
+TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks, const RunOptions& options) {
   config.validate();
   Context ctx(config, callbacks);
   auto& result = ctx.result;
@@ -66,6 +67,8 @@ TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks) 
   }
   if (config.task == Task::self_supervised) {
     run_ssl(ctx);
+  } else if (config.schedule == Schedule::decentralised) {
+    run_decentralised(ctx, options);
   } else {
     auto dev = pib_pipeline(ctx, false, "pib");
     result.pib_deployed = dev.unit_accuracy.back();

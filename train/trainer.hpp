@@ -10,6 +10,9 @@
 //     parallel: one initialisation pass measures every unit's input and calibrates it; then every unit
 //               trains at once on its own oneTBB task, measuring its input through the (concurrently
 //               changing) upstream devices; a final pass recentres, recalibrates and measures.
+//     decentralised: unit r on rank r (train/decentralised.hpp): one initialisation pass ships every unit
+//               its inputs measured through the untrained units upstream, every rank trains its unit with
+//               no messages, one final pass measures the trained pipeline.
 //     Each unit's input is centred (its mean training input subtracted digitally before the DAC) when
 //     center_inputs is set. A linear softmax readout is fitted on every unit's measured training features
 //     and tested on its measured test features (unit_readout_accuracy; the last one is pib_deployed).
@@ -23,6 +26,7 @@
 //
 // Callbacks may be called from any thread; the trainer serialises them (one call at a time).
 
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -30,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/transport.hpp"
 #include "train/config.hpp"
 
 namespace pib::train {
@@ -63,6 +68,9 @@ struct TrainResult {
   std::optional<double> before_fault, after_fault, after_fault_readout_refit, after_recovery;
   std::vector<std::pair<long, double>> probe_accuracy_by_iteration;
   std::optional<double> probe_accuracy_random_init, probe_accuracy_raw_pixels;
+  // Schedule decentralised: the traffic per phase, each rank's timing and device time (only on rank 0).
+  nlohmann::json decentralised;
+  int rank = 0;  // this process's rank; only rank 0's result is the run's
   double wall_s = 0;
   // The last unit's measured test features (up to 2000 rows) and their labels, for embeddings; not in
   // to_json().
@@ -72,9 +80,20 @@ struct TrainResult {
   nlohmann::json to_json() const;
 };
 
+// Where the ranks of a decentralised run are and where they keep their state (other schedules ignore it).
+struct RunOptions {
+  // This process's endpoint of a job with one rank per unit (dist::MpiTransport); null: every rank in this
+  // process.
+  Transport* transport = nullptr;
+  // Rank r writes its checkpoint to checkpoint_dir / "rank<r>" / "unit.pib" after every epoch (empty: none).
+  std::filesystem::path checkpoint_dir;
+  bool resume = false;  // every rank continues from its checkpoint in checkpoint_dir
+};
+
 // Runs what the config describes. Throws ConfigError for a bad config (naming the key), FileError for
-// missing data.
-TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks = {});
+// missing data. Records of a decentralised run carry "rank".
+TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks = {},
+                         const RunOptions& options = {});
 
 // Mean of every column of x (a 1 x d row).
 Eigen::RowVectorXd column_mean(const Eigen::Ref<const Matrix>& x);

@@ -1,0 +1,111 @@
+// Schedule decentralised as users run it: `mpirun -np 2 pib train` against `pib train` in one process
+// (the same figures, bit for bit, but wall times), per-rank metrics, and the errors of a wrong rank count
+// and a missing per-rank checkpoint under mpirun. Skipped, with a message, where pib was built without MPI.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using Catch::Contains;
+
+namespace {
+
+std::string text_of(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Outcome {
+  int exit_code;
+  std::string err;
+};
+
+// Runs `[launcher] pib <args>` from the source directory, stderr captured.
+Outcome run(const std::string& launcher, const std::string& args, const fs::path& scratch) {
+  const fs::path err = scratch / "stderr.txt";
+  const std::string command = std::string("cd '") + PIB_SOURCE_DIR + "' && " + launcher + " '" + PIB_PROGRAM +
+                              "' " + args + " > /dev/null 2> '" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  REQUIRE(WIFEXITED(status));
+  return {WEXITSTATUS(status), text_of(err)};
+}
+
+nlohmann::json figures(const fs::path& summary) {
+  auto j = nlohmann::json::parse(text_of(summary));
+  std::function<nlohmann::json(const nlohmann::json&)> strip = [&](const nlohmann::json& v) -> nlohmann::json {
+    if (v.is_object()) {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& [k, x] : v.items())
+        if (k != "wall_s" && k != "training_wall_s" && k != "transport") out[k] = strip(x);
+      return out;
+    }
+    if (v.is_array()) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& x : v)
+        out.push_back(strip(x));
+      return out;
+    }
+    return v;
+  };
+  return strip(j);
+}
+
+}  // namespace
+
+TEST_CASE("mpirun -np 2 pib train: the one-process figures, bit for bit", "[mpi]") {
+#ifndef PIB_MPIEXEC
+  WARN("skipped: this pib was built without MPI (install libopenmpi-dev and openmpi-bin, then reconfigure)");
+#else
+  const std::string mpirun = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '") +
+                             PIB_MPIEXEC + "' --oversubscribe";
+  pib::test::TempDir dir("mpi");
+  const auto one = dir.path() / "one", two = dir.path() / "two";
+  const std::string config = "--config tests/data/hybrid_small.json ";
+  REQUIRE(run("", "train " + config + "--out '" + one.string() + "'", dir.path()).exit_code == 0);
+  const auto mpi = run(mpirun + " -np 2", "train " + config + "--out '" + two.string() + "'", dir.path());
+  INFO(mpi.err);
+  REQUIRE(mpi.exit_code == 0);
+  const auto a = figures(one / "summary.json"), b = figures(two / "summary.json");
+  CHECK(a == b);
+  CHECK(b["decentralised"]["traffic"]["training"]["messages"] == 0);
+  CHECK(nlohmann::json::parse(text_of(two / "summary.json"))["transport"] == "mpi");
+  // Rank 1 wrote its own records, each tagged with its rank, and its checkpoint.
+  std::istringstream lines(text_of(two / "rank1" / "metrics.jsonl"));
+  int epochs = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto r = nlohmann::json::parse(line);
+    if (r.value("type", "") != "epoch") continue;
+    CHECK(r["rank"] == 1);
+    ++epochs;
+  }
+  CHECK(epochs == 2);
+  CHECK(fs::exists(two / "rank1" / "unit.pib"));
+
+  // A rank count the config cannot use: a clear error, and no run directory.
+  const auto three = dir.path() / "three";
+  const auto bad = run(mpirun + " -np 3", "train " + config + "--out '" + three.string() + "'", dir.path());
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.err, Contains("needs mpirun -np 2") && Contains("this job has 3 ranks"));
+  CHECK_FALSE(fs::exists(three));
+
+  // Resuming with rank 1's checkpoint gone: the error names rank 1; the run directory keeps its summary.
+  fs::remove(two / "rank1" / "unit.pib");
+  const auto lost = run(mpirun + " -np 2", "train --resume '" + two.string() + "'", dir.path());
+  CHECK(lost.exit_code != 0);
+  CHECK_THAT(lost.err, Contains("rank 1") && Contains("no checkpoint"));
+  CHECK(figures(two / "summary.json") == b);
+#endif
+}
