@@ -32,6 +32,17 @@ std::string LocalGroup::take(int from, int to) {
   return bytes;
 }
 
+std::optional<std::string> LocalGroup::try_take(int from, int to) {
+  PIB_EXPECTS(from >= 0 && from < size_ && to >= 0 && to < size_ && from != to, "no mailbox from rank ", from,
+              " to rank ", to, " in a group of ", size_);
+  auto& box = boxes_[static_cast<std::size_t>(from * size_ + to)];
+  std::lock_guard lock(mutex_);
+  if (box.empty()) return std::nullopt;
+  std::string bytes = std::move(box.front());
+  box.pop_front();
+  return bytes;
+}
+
 void LocalGroup::close(const std::string& reason) {
   {
     std::lock_guard lock(mutex_);
@@ -58,6 +69,10 @@ void LocalTransport::send(int to, std::string bytes) {
 
 std::string LocalTransport::receive(int from) {
   return group_->take(from, rank_);
+}
+
+std::optional<std::string> LocalTransport::try_receive(int from) {
+  return group_->try_take(from, rank_);
 }
 
 }  // namespace pib

@@ -14,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ class Transport {
   virtual void send(int to, std::string bytes) = 0;
   // The next message from rank `from` (!= rank()), blocking until there is one.
   virtual std::string receive(int from) = 0;
+  // The next message from rank `from` if one has arrived; never blocks.
+  virtual std::optional<std::string> try_receive(int from) = 0;
 };
 
 // The mailboxes of a group of in-process ranks: one FIFO per (sender, receiver) pair, unbounded.
@@ -37,6 +40,7 @@ class LocalGroup {
   int size() const { return size_; }
   void post(int from, int to, std::string bytes);
   std::string take(int from, int to);
+  std::optional<std::string> try_take(int from, int to);
   // Wakes every waiting receiver with StateError(`reason`); later receives that would wait throw too.
   void close(const std::string& reason);
 
@@ -58,6 +62,7 @@ class LocalTransport final : public Transport {
   int size() const override { return group_->size(); }
   void send(int to, std::string bytes) override;
   std::string receive(int from) override;
+  std::optional<std::string> try_receive(int from) override;
   LocalGroup& mailboxes() { return *group_; }
 
  private:

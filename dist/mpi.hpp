@@ -4,7 +4,7 @@
 //
 // A process is an MPI rank when mpirun (or another process manager) started it; `launched()` tells from
 // the environment, so `pib` started by hand never initialises MPI. Messages of any size are sent in pieces
-// of at most 1 GiB (an MPI count is an int).
+// of at most 1 GiB (an MPI count is an int); sends do not block (MPI_Isend, the bytes kept until sent).
 //
 // Thread-safety: MPI is initialised with MPI_THREAD_FUNNELED; only the thread that started the session
 // may use its transport.

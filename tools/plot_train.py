@@ -8,9 +8,11 @@ Writes into RUN_DIR:
                       accuracy per epoch, or the linear-probe accuracy against PIB iterations (self-supervised)
   info_plane.png      I(X;Z) against I(Y;Z) per unit, one point per epoch (supervised) or per probe interval
                       (self-supervised, I(Z1;Z2) on the y axis)
+  ranks.png           a decentralised run (schedule decentralised): each rank's PIB loss against epochs and its
+                      information-plane path, one column per rank (the paper's Fig. 4C, right)
   embedding.png       a t-SNE (scikit-learn) of the last unit's measured test features coloured by class, from
                       RUN_DIR/features_test.csv (or --embedding CSV; last column = label)
-Reads only metrics.jsonl and summary.json.
+Reads only metrics.jsonl (and, of a run under mpirun, rank<r>/metrics.jsonl) and summary.json.
 """
 import argparse
 import json
@@ -27,8 +29,41 @@ def read_metrics(run_dir):
     path = os.path.join(run_dir, "metrics.jsonl")
     if not os.path.exists(path):
         sys.exit(f"plot_train: {path}: missing (is this a pib train run directory?)")
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    records = []
+    # Under mpirun, rank r > 0 writes rank<r>/metrics.jsonl; in one process every rank writes metrics.jsonl.
+    paths = [path] + sorted(os.path.join(run_dir, d, "metrics.jsonl") for d in os.listdir(run_dir)
+                            if d.startswith("rank") and os.path.exists(os.path.join(run_dir, d, "metrics.jsonl")))
+    for p in paths:
+        with open(p) as f:
+            records += [json.loads(line) for line in f if line.strip()]
+    return records
+
+
+def plot_ranks(records, out):
+    epochs = [r for r in records if r.get("type") == "epoch" and "rank" in r]
+    if not epochs:
+        return False
+    ranks = sorted({r["rank"] for r in epochs})
+    fig, axes = plt.subplots(2, len(ranks), figsize=(3.6 * len(ranks), 6), squeeze=False)
+    for col, rank in enumerate(ranks):
+        mine = {r["epoch"]: r for r in epochs if r["rank"] == rank}  # a resumed run repeats no epoch
+        pts = [mine[e] for e in sorted(mine)]
+        ax = axes[0][col]
+        ax.plot([r["epoch"] for r in pts], [r["loss"] for r in pts], "o-")
+        ax.set_title(f"rank {rank} (unit {pts[0].get('unit', rank)})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("PIB loss")
+        ax = axes[1][col]
+        xs, ys = [r["I_xz"] for r in pts], [r["I_yz"] for r in pts]
+        ax.plot(xs, ys, "o-", ms=3)
+        ax.plot(xs[-1], ys[-1], "*", ms=10)
+        ax.set_xlabel("I(X;Z) (bits)")
+        ax.set_ylabel("I(Y;Z) (bits)")
+    fig.suptitle("decentralised PIB, simulated devices")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return True
 
 
 def plot_accuracy(records, summary, out):
@@ -117,7 +152,8 @@ def main():
     summary_path = os.path.join(a.run_dir, "summary.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     for name, ok in (("accuracy.png", plot_accuracy(records, summary, os.path.join(a.run_dir, "accuracy.png"))),
-                     ("info_plane.png", plot_info_plane(records, os.path.join(a.run_dir, "info_plane.png")))):
+                     ("info_plane.png", plot_info_plane(records, os.path.join(a.run_dir, "info_plane.png"))),
+                     ("ranks.png", plot_ranks(records, os.path.join(a.run_dir, "ranks.png")))):
         print(f"{'wrote' if ok else 'skipped (no data)'} {os.path.join(a.run_dir, name)}")
     if not a.embedding and os.path.exists(os.path.join(a.run_dir, "features_test.csv")):
         a.embedding = os.path.join(a.run_dir, "features_test.csv")

@@ -1,5 +1,5 @@
-// The in-process transport (common/transport.hpp): per-pair FIFO order, and a closed group waking a
-// receiver with the reason instead of leaving it blocked.
+// The in-process transport (common/transport.hpp): per-pair FIFO order, a receive that does not wait, and a
+// closed group waking a receiver with the reason instead of leaving it blocked.
 #include <string>
 #include <thread>
 
@@ -17,6 +17,9 @@ TEST_CASE("local transport: messages arrive in order; a closed group wakes its r
   CHECK(g[2].receive(0) == "a");
   CHECK(g[2].receive(1) == "x");
   CHECK(g[2].receive(0) == "b");
+  CHECK_FALSE(g[2].try_receive(0).has_value());  // nothing waiting: no block
+  g[1].send(2, "y");
+  CHECK(g[2].try_receive(1) == std::optional<std::string>("y"));
   std::thread waiter([&] {
     CHECK_THROWS_WITH(g[1].receive(0), Catch::Contains("rank 1 waiting for rank 0") &&
                                            Catch::Contains("rank 0 failed"));
