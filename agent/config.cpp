@@ -75,6 +75,15 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
   r.get("time_scale", c.time_scale);
   c.faults =
       units::read_fault_events(r.child("faults"), "faults", c.units.is_array() ? c.units.size() : 0, true);
+  if (const auto& d = r.child("distributed"); !d.is_null()) {
+    ConfigReader dr(d, "distributed");
+    dr.get("actors", c.distributed.actors);
+    dr.get("envs_per_actor", c.distributed.envs_per_actor);
+    dr.get("sync_every", c.distributed.sync_every);
+    dr.get("batch_transitions", c.distributed.batch_transitions);
+    dr.get("on_actor_failure", c.distributed.on_actor_failure);
+    dr.finish();
+  }
   r.finish();
   c.validate();
   return c;
@@ -113,6 +122,12 @@ nlohmann::json RlConfig::to_json() const {
       {"units", units},
       {"time_scale", time_scale},
       {"faults", units::to_json(faults, true)},
+      {"distributed",
+       {{"actors", distributed.actors},
+        {"envs_per_actor", distributed.envs_per_actor},
+        {"sync_every", distributed.sync_every},
+        {"batch_transitions", distributed.batch_transitions},
+        {"on_actor_failure", distributed.on_actor_failure}}},
   };
 }
 
@@ -129,6 +144,13 @@ void RlConfig::validate() const {
   require_config(total_steps > 0, "total_steps", total_steps, "> 0");
   require_config(metrics_every > 0, "metrics_every", metrics_every, "> 0");
   require_config(solve_check_episodes >= 0, "solve_check_episodes", solve_check_episodes, ">= 0");
+  const auto& d = distributed;
+  require_config(d.actors >= 0 && d.actors <= 1024, "distributed.actors", d.actors, "in [0, 1024]");
+  require_config(d.envs_per_actor >= 1, "distributed.envs_per_actor", d.envs_per_actor, ">= 1");
+  require_config(d.sync_every >= 1, "distributed.sync_every", d.sync_every, ">= 1");
+  require_config(d.batch_transitions >= 1, "distributed.batch_transitions", d.batch_transitions, ">= 1");
+  require_config(d.on_actor_failure == "stop" || d.on_actor_failure == "continue", "distributed.on_actor_failure",
+                 d.on_actor_failure, "stop or continue");
   require_config(solve_check_every >= 1, "solve_check_every", solve_check_every, ">= 1");
   require_config(checkpoint_every >= 0, "checkpoint_every", checkpoint_every, ">= 0");
   require_config(gamma >= 0.0 && gamma <= 1.0, "gamma", gamma, "in [0, 1]");

@@ -100,6 +100,20 @@ struct RlConfig {
   // Faults injected mid-run, in order of at_step.
   std::vector<FaultEvent> faults;
 
+  // Distributed actors (agent/distributed.hpp). With actors > 0 the learner runs the online and target
+  // devices, replay and updates, and `actors` actors (MPI ranks 1..actors under mpirun, threads otherwise)
+  // each step envs_per_actor environments with their own clone of the devices, deployed with the
+  // parameters the learner sends every sync_every updates, and send their n-step transitions in batches of
+  // batch_transitions. An actor that fails stops the run (on_actor_failure "stop": checkpoint, then an error
+  // naming the actor) or is dropped ("continue").
+  struct Distributed {
+    int actors = 0;
+    int envs_per_actor = 4;
+    int sync_every = 10;
+    int batch_transitions = 64;
+    std::string on_actor_failure = "stop";
+  } distributed;
+
   static nlohmann::json default_units();
   static AdamConfig default_optimizer();
   static RlConfig from_json(const nlohmann::json& j);

@@ -32,6 +32,16 @@ struct UnitMetrics {
   units::DeviceLedger ledger;  // cumulative device time
 };
 
+// One distributed actor's figures over a metrics interval (agent/distributed.hpp).
+struct ActorMetrics {
+  int rank = 0;
+  bool alive = true;
+  std::int64_t steps = 0;        // environment steps so far
+  double steps_per_s = 0.0;      // over the interval
+  double staleness = 0.0;        // mean over the interval's batches of learner updates - acting version
+  std::int64_t transitions = 0;  // received so far
+};
+
 struct IntervalMetrics {
   std::int64_t step = 0;
   std::int64_t updates = 0;
@@ -44,6 +54,7 @@ struct IntervalMetrics {
   double wall_s = 0.0;         // since the start of this run (not counting earlier runs before a resume)
   double eta_s = 0.0;          // time left at the current rate if the run goes to total_steps
   std::vector<UnitMetrics> units;
+  std::vector<ActorMetrics> actors;  // distributed actors (agent/distributed.hpp)
 };
 
 // A greedy evaluation the trainer ran before stopping a solved run (RlConfig::solve_check_episodes).

@@ -8,7 +8,9 @@
 #include <thread>
 
 #include "agent/actor.hpp"
+#include "agent/calibration.hpp"
 #include "agent/checkpoint_io.hpp"
+#include "agent/distributed.hpp"
 #include "agent/learner.hpp"
 #include "agent/network.hpp"
 #include "agent/observation.hpp"
@@ -46,7 +48,6 @@ struct Trainer::Impl {
   std::exception_ptr actor_error;
 
   explicit Impl(RlConfig c);
-  double calibrate();
   bool actor_may_step() const;
   void actor_loop();
   IntervalMetrics interval_metrics(std::int64_t known_steps, double interval_s, std::int64_t interval_steps,
@@ -54,6 +55,8 @@ struct Trainer::Impl {
   std::vector<double> greedy_returns(int episodes, std::uint64_t eval_seed);
   Summary summary(double wall_s) const;
   Summary loop(const Callbacks& cb, const std::filesystem::path& checkpoint_dir, std::int64_t max_updates);
+  Summary distributed_loop(const Callbacks& cb, Transport* transport);
+  Summary learn_from_actors(const Callbacks& cb, ActorHub& hub);
   void save(const std::filesystem::path& file);
 
   // Every piece of state a resumed sync run needs to continue exactly (after the stored config).
@@ -86,35 +89,11 @@ Trainer::Impl::Impl(RlConfig c) : cfg(std::move(c)) {
       raise<ConfigError>("faults[", k, "] (unit ", f.unit, "): ", e.what());
     }
   }
-  const double sigma_x = calibrate();
+  const double sigma_x = calibrate_network(cfg, *scale, *net);
   net->publish_policy();
   learner = std::make_unique<Learner>(cfg, *net, *scale, sigma_x);
   sink = std::make_unique<TransitionSink>(cfg.schedule, learner->replay());
   actor = std::make_unique<Actor>(cfg, *net, *scale, *sink);
-}
-
-// Calibrates the devices on states of random-policy episodes of a separate environment instance, seeded
-// from the run's seed (the same for a fresh run and its resumption). Returns sigma_x: pib.x_width on a
-// batch-sized sample of the scaled states, fixed for the run.
-double Trainer::Impl::calibrate() {
-  auto cal_env = envs::make(cfg.env);
-  Rng rng = Rng::derive(cfg.seed, Stream::calibration);
-  const Eigen::Index n = 1024;
-  Matrix raw(n, static_cast<Eigen::Index>(cal_env->observation_dim()));
-  auto o = cal_env->reset(derive_seed(cfg.seed, Stream::calibration_episode));
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (std::size_t k = 0; k < o.size(); ++k)
-      raw(i, static_cast<Eigen::Index>(k)) = o[k];
-    const auto r =
-        cal_env->step(static_cast<int>(rng.below(static_cast<std::uint64_t>(cal_env->action_count()))));
-    check_step(cfg.env, r, cal_env->elapsed_steps(), -1);
-    o = (r.terminated || r.truncated) ? cal_env->reset() : r.observation;
-  }
-  Matrix x;
-  scale->apply(raw, x);
-  net->calibrate(x, rng);
-  const double sigma_x = cfg.pib.x_width.select(x.topRows(std::min<Eigen::Index>(n, cfg.batch_size)));
-  return sigma_x > 0.0 && std::isfinite(sigma_x) ? sigma_x : 1.0;
 }
 
 // The actor may step until total_steps, and at most `update_every` steps past the learner's next update.
@@ -316,6 +295,124 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
   return summary(seconds_since(start));
 }
 
+// The learner of a distributed run: its actors on `transport`'s ranks 1.., or on threads here.
+Summary Trainer::Impl::distributed_loop(const Callbacks& cb, Transport* transport) {
+  const int A = cfg.distributed.actors;
+  if (transport) {
+    if (transport->size() != A + 1)
+      raise<ConfigError>("distributed.actors: ", A, " actors need ", A + 1, " ranks (a learner and the actors); this job has ",
+                         transport->size());
+    ActorHub hub(cfg, *transport);
+    return learn_from_actors(cb, hub);
+  }
+  auto endpoints = LocalTransport::group(A + 1);
+  std::vector<std::thread> threads;
+  for (int r = 1; r <= A; ++r)
+    threads.emplace_back([this, &endpoints, r] {
+      try {
+        run_actor(cfg, endpoints[static_cast<std::size_t>(r)]);
+      } catch (...) {  // reported to the learner as a failure message
+      }
+    });
+  try {
+    ActorHub hub(cfg, endpoints[0]);
+    auto s = learn_from_actors(cb, hub);
+    for (auto& t : threads)
+      t.join();
+    return s;
+  } catch (...) {
+    endpoints[0].mailboxes().close("the learner ended");
+    for (auto& t : threads)
+      t.join();
+    throw;
+  }
+}
+
+// The learner's loop over the hub's messages: transitions into replay, updates at the recipe's ratio, a
+// policy every sync_every updates, metrics and the stop conditions as in loop().
+Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, ActorHub& hub) {
+  const auto start = Clock::now();
+  const auto threshold = actor->env().reward_threshold();
+  std::int64_t next_metrics = cfg.metrics_every, next_solve_check = 0;
+  std::int64_t interval_updates0 = learner->updates();
+  auto interval_start = Clock::now();
+  solve_checks.clear();
+  std::vector<EpisodeRecord> episodes;
+  std::vector<ActorFailure> failures;
+  hub.send_policy(*net, learner->updates());
+  try {
+    while (true) {
+      episodes.clear();
+      failures.clear();
+      bool busy = hub.poll(&learner->replay(), learner->updates(), episodes, failures);
+      for (const auto& f : failures) {
+        if (cfg.distributed.on_actor_failure == "stop" || hub.alive() == 0)
+          raise<StateError>("actor rank ", f.rank, " failed: ", f.message,
+                            hub.alive() == 0 ? " (no actor is left)" : "");
+        if (cb.on_actor_failure) cb.on_actor_failure(f.rank, f.message);
+      }
+      const auto known = hub.steps();
+      for (const auto& e : episodes) {
+        returns.add(e, threshold);
+        if (cb.on_episode) cb.on_episode(e);
+      }
+      for (const auto& f : learner->inject_due_faults(known))
+        if (cb.on_fault) cb.on_fault(known, f);
+      if (learner->updates() < learner->updates_due(known) && learner->can_update()) {
+        learner->update(known);
+        busy = true;
+        if (learner->updates() % cfg.distributed.sync_every == 0) {
+          learner->wait_deploys();
+          hub.send_policy(*net, learner->updates());
+        } else {
+          hub.send_budget(learner->updates());
+        }
+      }
+      if (known >= next_metrics && cb.on_interval) {
+        const auto updates = learner->updates();
+        auto im = interval_metrics(known, seconds_since(interval_start), 0, updates - interval_updates0, start);
+        im.actors = hub.take_metrics();
+        im.steps_per_s = 0;
+        for (const auto& a : im.actors)
+          im.steps_per_s += a.steps_per_s;
+        im.eta_s = im.steps_per_s > 0 ? static_cast<double>(cfg.total_steps - known) / im.steps_per_s : 0.0;
+        cb.on_interval(im);
+        interval_start = Clock::now();
+        interval_updates0 = updates;
+        next_metrics = (known / cfg.metrics_every + 1) * cfg.metrics_every;
+      }
+      bool solved_stop = false;
+      if (cfg.stop_when_solved && threshold && returns.mean_100() && *returns.mean_100() >= *threshold) {
+        if (cfg.solve_check_episodes == 0) {
+          solved_stop = true;
+        } else if (known >= next_solve_check) {
+          const auto r = greedy_returns(cfg.solve_check_episodes,
+                                        derive_seed(cfg.seed, Stream::solve_check, static_cast<std::uint64_t>(known)));
+          SolveCheck check{known, std::accumulate(r.begin(), r.end(), 0.0) / static_cast<double>(r.size()), false};
+          check.passed = check.mean_return >= *threshold;
+          solve_checks.push_back(check);
+          if (cb.on_solve_check) cb.on_solve_check(check);
+          solved_stop = check.passed;
+          next_solve_check = known + cfg.solve_check_every;
+        }
+      }
+      const bool all_done = known >= cfg.total_steps && learner->updates() >= learner->updates_due(known);
+      if (solved_stop || all_done) break;
+      if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+  } catch (...) {
+    hub.stop();
+    learner->wait_deploys();
+    throw;
+  }
+  hub.stop();
+  learner->wait_deploys();
+  auto s = summary(seconds_since(start));
+  s.env_steps = hub.steps();
+  s.schedule = "distributed";
+  return s;
+}
+
 // A checkpoint: the config the run was built from, then the state. No deploy may be in flight.
 void Trainer::Impl::save(const std::filesystem::path& file) {
   SaveArchive a;
@@ -343,7 +440,8 @@ std::unique_ptr<Trainer> Trainer::resume(const std::filesystem::path& checkpoint
   return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
 }
 
-Summary Trainer::run(const Callbacks& callbacks, const std::filesystem::path& checkpoint_dir) {
+Summary Trainer::run(const Callbacks& callbacks, const std::filesystem::path& checkpoint_dir, Transport* actors) {
+  if (impl_->cfg.distributed.actors > 0) return impl_->distributed_loop(callbacks, actors);
   if (!checkpoint_dir.empty()) std::filesystem::create_directories(checkpoint_dir);
   return impl_->loop(callbacks, checkpoint_dir, 0);
 }

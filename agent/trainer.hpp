@@ -36,6 +36,7 @@
 
 #include "agent/config.hpp"
 #include "agent/metrics.hpp"
+#include "common/transport.hpp"
 #include "units/unit.hpp"
 
 namespace pib::agent {
@@ -46,6 +47,7 @@ struct Callbacks {
   std::function<void(const std::filesystem::path&)> on_checkpoint;
   std::function<void(std::int64_t step, const FaultEvent&)> on_fault;  // a configured fault was injected
   std::function<void(const SolveCheck&)> on_solve_check;               // a greedy check of a solved run
+  std::function<void(int rank, const std::string&)> on_actor_failure;  // a dropped actor (distributed)
 };
 
 class Trainer {
@@ -64,7 +66,12 @@ class Trainer {
   // environment's threshold and, with solve_check_episodes > 0, a greedy evaluation of the current network
   // (episode seeds derived from Stream::solve_check and the step) at it too. Writes checkpoints into `checkpoint_dir`
   // (if not empty) every checkpoint_every steps and at the end.
-  Summary run(const Callbacks& callbacks, const std::filesystem::path& checkpoint_dir);
+  //
+  // With distributed.actors > 0 the actors are the ranks 1.. of `actors` (this process is rank 0), or, when
+  // `actors` is null, threads of this process over a LocalTransport (agent/distributed.hpp). Such a run
+  // writes no checkpoints yet.
+  Summary run(const Callbacks& callbacks, const std::filesystem::path& checkpoint_dir,
+              Transport* actors = nullptr);
 
   // Runs exactly `updates` more learner updates (the latency experiment), then returns.
   Summary run_updates(std::int64_t updates, const Callbacks& callbacks);

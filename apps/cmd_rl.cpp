@@ -15,8 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/latency.hpp"
+#include "agent/distributed.hpp"
 #include "agent/trainer.hpp"
 #include "apps/command.hpp"
+#include "apps/mpi.hpp"
 #include "apps/run_dir.hpp"
 
 namespace pib::apps {
@@ -53,6 +55,14 @@ nlohmann::json interval_json(const agent::IntervalMetrics& im) {
                      {"device_measure_us", u.ledger.measure_us},
                      {"device_deploy_us", u.ledger.deploy_us}});
   }
+  nlohmann::json actors = nlohmann::json::array();
+  for (const auto& a : im.actors)
+    actors.push_back({{"rank", a.rank},
+                      {"alive", a.alive},
+                      {"steps", a.steps},
+                      {"steps_per_s", a.steps_per_s},
+                      {"staleness", a.staleness},
+                      {"transitions", a.transitions}});
   return {
       {"type", "interval"},
       {"step", im.step},
@@ -64,7 +74,8 @@ nlohmann::json interval_json(const agent::IntervalMetrics& im) {
       {"steps_per_s", im.steps_per_s},
       {"updates_per_s", im.updates_per_s},
       {"wall_s", im.wall_s},
-      {"units", units}};
+      {"units", units},
+      {"actors", actors}};
 }
 
 struct RlOptions {
@@ -76,7 +87,20 @@ struct RlOptions {
   int eval_episodes = 100;
 };
 
-void run_rl(const RlOptions& o) {
+void run_rl(const RlOptions& o, MpiSession* mpi) {
+  Transport* transport = mpi && mpi->size() > 1 ? &mpi->transport() : nullptr;
+  if (transport && !o.resume.empty())
+    raise<ConfigError>("--resume: distributed runs write no checkpoints yet; run pib rl --resume without mpirun");
+  if (transport && transport->rank() > 0) {  // an actor rank: no run directory, no output of its own
+    auto j = load_config(o.config, o.sets);
+    if (o.seed) j["seed"] = *o.seed;
+    const auto cfg = agent::RlConfig::from_json(j);
+    if (cfg.distributed.actors != transport->size() - 1)
+      raise<ConfigError>("distributed.actors: ", cfg.distributed.actors, " actors need mpirun -np ",
+                         cfg.distributed.actors + 1, "; this job has ", transport->size(), " ranks");
+    agent::run_actor(cfg, *transport);
+    return;
+  }
   std::unique_ptr<agent::Trainer> trainer;
   std::optional<RunDir> run_dir;
   if (!o.resume.empty()) {
@@ -96,6 +120,9 @@ void run_rl(const RlOptions& o) {
     auto j = load_config(o.config, o.sets);
     if (o.seed) j["seed"] = *o.seed;
     auto cfg = agent::RlConfig::from_json(j);
+    if (transport && cfg.distributed.actors != transport->size() - 1)
+      raise<ConfigError>("distributed.actors: ", cfg.distributed.actors, " actors need mpirun -np ",
+                         cfg.distributed.actors + 1, "; this job has ", transport->size(), " ranks");
     // The trainer (and so every unit) is built before the run directory is made, so that a config error
     // found when the units are built leaves no directory behind.
     trainer = std::make_unique<agent::Trainer>(cfg);
@@ -107,9 +134,12 @@ void run_rl(const RlOptions& o) {
   const auto& cfg = trainer->config();
   std::ofstream metrics(dir / "metrics.jsonl", std::ios::app);
   if (!metrics) raise<FileError>((dir / "metrics.jsonl").string(), ": cannot open for writing");
-  std::fprintf(stderr, "pib rl: %s, %zu %s unit(s) (simulated devices), %s schedule, run directory %s\n",
-               cfg.env.c_str(), cfg.units.size(), cfg.units[0].value("kind", "?").c_str(),
-               cfg.schedule == agent::Schedule::sync ? "sync" : "async", dir.string().c_str());
+  const std::string schedule = cfg.distributed.actors > 0
+                                   ? std::to_string(cfg.distributed.actors) + " distributed actor(s) (" +
+                                         (transport ? "MPI ranks" : "threads") + ")"
+                                   : cfg.schedule == agent::Schedule::sync ? "sync schedule" : "async schedule";
+  std::fprintf(stderr, "pib rl: %s, %zu %s unit(s) (simulated devices), %s, run directory %s\n", cfg.env.c_str(),
+               cfg.units.size(), cfg.units[0].value("kind", "?").c_str(), schedule.c_str(), dir.string().c_str());
 
   std::vector<double> recent;
   agent::Callbacks cb;
@@ -156,7 +186,11 @@ void run_rl(const RlOptions& o) {
                   true);
   };
   cb.on_checkpoint = [&](const std::filesystem::path&) {};
-  auto summary = trainer->run(cb, dir);
+  cb.on_actor_failure = [&](int rank, const std::string& message) {
+    metrics << nlohmann::json{{"type", "actor_failure"}, {"rank", rank}, {"message", message}}.dump() << "\n";
+    progress_line("actor rank " + std::to_string(rank) + " failed and was dropped: " + message, true);
+  };
+  auto summary = trainer->run(cb, dir, transport);
   progress_line("pib rl: finished at step " + std::to_string(summary.env_steps), true);
 
   auto j = summary.to_json();
@@ -240,7 +274,7 @@ void setup_rl_commands(CLI::App& root) {
   rl->callback([opts] {
     if (opts->config.empty() && opts->resume.empty())
       raise<InvalidArgument>("pib rl needs --config FILE (or --resume DIR)");
-    run_rl(*opts);
+    run_as_rank([&](MpiSession* mpi) { run_rl(*opts, mpi); });
   });
 
   auto eval_checkpoint = std::make_shared<std::string>();

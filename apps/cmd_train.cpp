@@ -16,26 +16,12 @@
 
 #include "apps/command.hpp"
 #include "apps/run_dir.hpp"
+#include "apps/mpi.hpp"
 #include "train/trainer.hpp"
-#ifdef PIB_WITH_MPI
-#include "dist/mpi.hpp"
-#endif
 
 namespace pib::apps {
 namespace {
 
-#ifdef PIB_WITH_MPI
-using dist::MpiSession;
-#else
-// Without MPI there is never a session; the type only keeps one code path.
-struct MpiSession {
-  int rank() const { return 0; }
-  int size() const { return 1; }
-  Transport& transport();
-  std::string broadcast(const std::string& text) { return text; }
-  [[noreturn]] void abort(int code) { std::_Exit(code); }
-};
-#endif
 
 struct TrainOptions {
   std::string config;
@@ -59,18 +45,6 @@ std::string format_progress(const train::Progress& p) {
   s.precision(0);
   s << "  elapsed " << p.elapsed_s << " s";
   return s.str();
-}
-
-// The MPI session when mpirun started this process (schedule decentralised: one rank per unit).
-std::unique_ptr<MpiSession> start_mpi() {
-#ifdef PIB_WITH_MPI
-  if (MpiSession::launched()) return std::make_unique<MpiSession>();
-#else
-  if (const char* n = std::getenv("OMPI_COMM_WORLD_SIZE"); n && std::string(n) != "1")
-    raise<ConfigError>("this pib was built without MPI, so it cannot run as one of ", n,
-                       " ranks: install libopenmpi-dev (tools/install-deps.sh) and rebuild, or run without mpirun");
-#endif
-  return nullptr;
 }
 
 void run_train(const TrainOptions& o, MpiSession* mpi) {
@@ -157,16 +131,8 @@ void run_train(const TrainOptions& o, MpiSession* mpi) {
   std::cout << summary.dump() << std::endl;
 }
 
-// One rank of an MPI job ends the whole job on an error, naming itself; in one process errors go to main.
 void run_train_command(const TrainOptions& o) {
-  const auto mpi = start_mpi();
-  if (!mpi) return run_train(o, nullptr);
-  try {
-    run_train(o, mpi.get());
-  } catch (const std::exception& e) {
-    std::cerr << "pib: error: [rank " << mpi->rank() << " of " << mpi->size() << "] " << e.what() << std::endl;
-    mpi->abort(dynamic_cast<const ConfigError*>(&e) ? 2 : 1);
-  }
+  run_as_rank([&](MpiSession* mpi) { run_train(o, mpi); });
 }
 
 void setup_train_commands(CLI::App& root) {

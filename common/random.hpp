@@ -53,6 +53,9 @@ enum class Stream : std::uint64_t {
   rank_init,        // the initialisation pass of a rank's unit
   rank_training,    // a rank's training of its unit
   rank_evaluation,  // a rank's part of the final measurement and its readout
+  // Distributed RL (index: the actor, 0-based; Stream::actor index a + 1 is actor a's exploration).
+  actor_envs,    // the reset seed of an actor's vector of environments
+  actor_deploy,  // the programming noise of an actor's device clones
 };
 
 // A SplitMix64 finaliser (Steele, Lea & Flood 2014; the constants of Vigna's splitmix64.c).

@@ -1,6 +1,7 @@
-// Schedule decentralised as users run it: `mpirun -np 2 pib train` against `pib train` in one process
-// (the same figures, bit for bit, but wall times), per-rank metrics, and the errors of a wrong rank count
-// and a missing per-rank checkpoint under mpirun. Skipped, with a message, where pib was built without MPI.
+// pib under mpirun as users run it. Schedule decentralised: `mpirun -np 2 pib train` against `pib train` in
+// one process (the same figures, bit for bit, but wall times), per-rank metrics, and the errors of a wrong
+// rank count and a missing per-rank checkpoint. Distributed RL: `mpirun -np 3 pib rl` (a learner and two
+// actor ranks) and a wrong rank count. Skipped, with a message, where pib was built without MPI.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -65,12 +66,15 @@ nlohmann::json figures(const fs::path& summary) {
 
 }  // namespace
 
+#ifdef PIB_MPIEXEC
+const std::string mpirun = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '") +
+                           PIB_MPIEXEC + "' --oversubscribe";
+#endif
+
 TEST_CASE("mpirun -np 2 pib train: the one-process figures, bit for bit", "[mpi]") {
 #ifndef PIB_MPIEXEC
   WARN("skipped: this pib was built without MPI (install libopenmpi-dev and openmpi-bin, then reconfigure)");
 #else
-  const std::string mpirun = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '") +
-                             PIB_MPIEXEC + "' --oversubscribe";
   pib::test::TempDir dir("mpi");
   const auto one = dir.path() / "one", two = dir.path() / "two";
   const std::string config = "--config tests/data/hybrid_small.json ";
@@ -107,5 +111,36 @@ TEST_CASE("mpirun -np 2 pib train: the one-process figures, bit for bit", "[mpi]
   CHECK(lost.exit_code != 0);
   CHECK_THAT(lost.err, Contains("rank 1") && Contains("no checkpoint"));
   CHECK(figures(two / "summary.json") == b);
+#endif
+}
+
+TEST_CASE("mpirun -np 3 pib rl: a learner and two actor ranks", "[mpi]") {
+#ifndef PIB_MPIEXEC
+  WARN("skipped: this pib was built without MPI (install libopenmpi-dev and openmpi-bin, then reconfigure)");
+#else
+  pib::test::TempDir dir("mpi_rl");
+  const auto out = dir.path() / "run";
+  const std::string config = "--config tests/data/cartpole_distributed_small.json --eval-episodes 2 ";
+  const auto ok = run(mpirun + " -np 3", "rl " + config + "--out '" + out.string() + "'", dir.path());
+  INFO(ok.err);
+  REQUIRE(ok.exit_code == 0);
+  const auto summary = nlohmann::json::parse(text_of(out / "summary.json"));
+  CHECK(summary["schedule"] == "distributed");
+  CHECK(summary["env_steps"].get<int>() >= 3000);
+  std::istringstream lines(text_of(out / "metrics.jsonl"));
+  nlohmann::json last;
+  for (std::string line; std::getline(lines, line);) {
+    const auto r = nlohmann::json::parse(line);
+    if (r.value("type", "") == "interval") last = r;
+  }
+  REQUIRE(last["actors"].size() == 2);
+  CHECK(last["actors"][0]["rank"] == 1);
+  CHECK(last["actors"][1]["rank"] == 2);
+  CHECK(last["actors"][1]["steps"].get<int>() > 500);
+  // Two actors need three ranks.
+  const auto bad = run(mpirun + " -np 2", "rl " + config + "--out '" + (dir.path() / "bad").string() + "'", dir.path());
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.err, Contains("2 actors need mpirun -np 3"));
+  CHECK_FALSE(fs::exists(dir.path() / "bad"));
 #endif
 }

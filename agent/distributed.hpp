@@ -1,0 +1,93 @@
+#pragma once
+// Distributed RL (DESIGN.md 9): one learner and N actors that talk only through a pib::Transport — MPI
+// ranks 1..N under mpirun (dist/), threads of one process otherwise. The learner (rank 0) owns the online
+// and target devices, the replay buffer and the updates (agent/trainer.cpp runs it); an actor owns a clone
+// of the devices (the same chips: same build, same calibration) and a VectorEnv of envs_per_actor copies.
+//
+// The protocol, every message a record of pib's binary format naming its kind and sender:
+//   policy       learner -> actor, after the first update and every sync_every updates after: the learner's
+//                update count (the policy's version), every unit's parameters and the acting head's, the
+//                environment steps the learner knows of, and the actor's step budget.
+//   budget       learner -> actor, after every update: a new step budget. An actor steps while its steps
+//                are under its budget (its share of learning_starts + update_every x (updates + sync_every),
+//                plus one batch), so the update-to-data ratio of the recipe holds with any number of actors;
+//                a blocked actor sends what it has and waits for the next message.
+//   transitions  actor -> learner, every batch_transitions n-step transitions (and whenever the budget
+//                stops the actor): the transitions, the episodes finished, the actor's steps and the policy
+//                version it acted with (staleness = learner updates - that version).
+//   failure      actor -> learner: the actor's error; then the actor ends.
+//   stop         learner -> actor: the run is over.
+// A receiver checks kind, sender and sizes; its errors name the sender.
+//
+// Random streams: actor a resets its environments with derive_seed(seed, Stream::actor_envs, a), explores
+// with Stream::actor index a + 1 (index 0 is the single-process actor's) and programs its devices with
+// Stream::actor_deploy a.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config.hpp"
+#include "agent/metrics.hpp"
+#include "agent/network.hpp"
+#include "common/transport.hpp"
+#include "replay/uniform_replay.hpp"
+
+namespace pib::agent {
+
+// What actor rank transport.rank() runs until the learner stops it. An error in its environment or devices
+// is sent to the learner as a failure message, then rethrown.
+void run_actor(const RlConfig& cfg, Transport& transport);
+
+// An actor that failed: its rank and its message.
+struct ActorFailure {
+  int rank = 0;
+  std::string message;
+};
+
+// The learner's side of the protocol.
+class ActorHub {
+ public:
+  ActorHub(const RlConfig& cfg, Transport& transport);
+
+  int actors() const { return static_cast<int>(actors_.size()); }
+  int alive() const;
+  // Environment steps of every actor together (as last reported).
+  std::int64_t steps() const;
+
+  // Sends every live actor the policy (version `updates`) with a budget for learner state `updates`.
+  void send_policy(QNetwork& net, std::int64_t updates);
+  // Sends every live actor its budget for learner state `updates` when it has changed.
+  void send_budget(std::int64_t updates);
+  // Takes every message that has arrived: transitions go into `replay` (when `replay` is given), finished
+  // episodes into `episodes` (their step: steps() after the message), failures into `failures` (the actor
+  // is then dropped). `updates` is the learner's count, for staleness. Returns whether anything arrived.
+  bool poll(replay::UniformReplay* replay, std::int64_t updates, std::vector<EpisodeRecord>& episodes,
+            std::vector<ActorFailure>& failures);
+  // Tells every live actor to stop.
+  void stop();
+  // Every actor's metrics since the last call.
+  std::vector<ActorMetrics> take_metrics();
+
+ private:
+  struct Actor {
+    int rank = 0;
+    bool alive = true;
+    std::int64_t steps = 0, transitions = 0, budget_sent = -1;
+    std::int64_t interval_steps0 = 0;
+    double staleness_sum = 0.0;
+    std::int64_t batches = 0;
+  };
+  std::int64_t budget(std::int64_t updates) const;
+
+  const RlConfig& cfg_;
+  Transport& transport_;
+  std::vector<Actor> actors_;
+  std::int64_t episodes_ = 0;
+  std::int64_t known_steps_sent_ = 0;
+  std::chrono::steady_clock::time_point interval_start_;
+};
+
+}  // namespace pib::agent
