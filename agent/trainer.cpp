@@ -53,6 +53,9 @@ struct Trainer::Impl {
   IntervalMetrics interval_metrics(std::int64_t known_steps, double interval_s, std::int64_t interval_steps,
                                    std::int64_t interval_updates, Clock::time_point start);
   std::vector<double> greedy_returns(int episodes, std::uint64_t eval_seed);
+  template <typename Pause, typename Resume>
+  bool solved(std::int64_t known, std::optional<double> threshold, std::int64_t& next_check, const Callbacks& cb,
+              Pause pause, Resume resume);
   Summary summary(double wall_s) const;
   Summary loop(const Callbacks& cb, const std::filesystem::path& checkpoint_dir, std::int64_t max_updates);
   Summary distributed_loop(const Callbacks& cb, Transport* transport);
@@ -174,6 +177,27 @@ Summary Trainer::Impl::summary(double wall_s) const {
   return s;
 }
 
+// Whether the run is solved at `known` steps: the 100-episode training mean at the threshold and, with
+// solve_check_episodes > 0, a greedy check of the current network at it too. A check runs at most once per
+// solve_check_every steps (`next_check`), between `pause` and `resume` of the actor.
+template <typename Pause, typename Resume>
+bool Trainer::Impl::solved(std::int64_t known, std::optional<double> threshold, std::int64_t& next_check,
+                           const Callbacks& cb, Pause pause, Resume resume) {
+  if (!cfg.stop_when_solved || !threshold || !returns.mean_100() || *returns.mean_100() < *threshold) return false;
+  if (cfg.solve_check_episodes == 0) return true;
+  if (known < next_check) return false;
+  pause();  // the greedy episodes measure the online devices the actor acts with
+  const auto r = greedy_returns(cfg.solve_check_episodes,
+                                derive_seed(cfg.seed, Stream::solve_check, static_cast<std::uint64_t>(known)));
+  resume();
+  SolveCheck check{known, std::accumulate(r.begin(), r.end(), 0.0) / static_cast<double>(r.size()), false};
+  check.passed = check.mean_return >= *threshold;
+  solve_checks.push_back(check);
+  if (cb.on_solve_check) cb.on_solve_check(check);
+  next_check = known + cfg.solve_check_every;
+  return check.passed;
+}
+
 // The one loop both schedules run. Each pass: the actor's turn (sync: here, up to its bound; async: on its
 // own thread, checked for errors), due faults, the hand-over of transitions and finished episodes, at most
 // one update, metrics, a checkpoint, the stop conditions. `max_updates` > 0 stops after that many more
@@ -243,23 +267,7 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
         interval_updates0 = updates;
         next_metrics = (known / cfg.metrics_every + 1) * cfg.metrics_every;
       }
-      bool solved_stop = false;
-      if (cfg.stop_when_solved && threshold && returns.mean_100() && *returns.mean_100() >= *threshold) {
-        if (cfg.solve_check_episodes == 0) {
-          solved_stop = true;
-        } else if (known >= next_solve_check) {
-          pause_actor();  // the greedy episodes measure the online devices the actor acts with
-          const auto r = greedy_returns(cfg.solve_check_episodes,
-                                        derive_seed(cfg.seed, Stream::solve_check, static_cast<std::uint64_t>(known)));
-          resume_actor();
-          SolveCheck check{known, std::accumulate(r.begin(), r.end(), 0.0) / static_cast<double>(r.size()), false};
-          check.passed = check.mean_return >= *threshold;
-          solve_checks.push_back(check);
-          if (cb.on_solve_check) cb.on_solve_check(check);
-          solved_stop = check.passed;
-          next_solve_check = known + cfg.solve_check_every;
-        }
-      }
+      const bool solved_stop = solved(known, threshold, next_solve_check, cb, pause_actor, resume_actor);
       const bool updates_done = max_updates > 0 && learner->updates() - updates_at_start >= max_updates;
       const bool all_done = actor_finished.load() &&
                             learner->updates() >= learner->updates_due(actor->steps()) && sink->empty() &&
@@ -381,21 +389,7 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, ActorHub& hub) {
         interval_updates0 = updates;
         next_metrics = (known / cfg.metrics_every + 1) * cfg.metrics_every;
       }
-      bool solved_stop = false;
-      if (cfg.stop_when_solved && threshold && returns.mean_100() && *returns.mean_100() >= *threshold) {
-        if (cfg.solve_check_episodes == 0) {
-          solved_stop = true;
-        } else if (known >= next_solve_check) {
-          const auto r = greedy_returns(cfg.solve_check_episodes,
-                                        derive_seed(cfg.seed, Stream::solve_check, static_cast<std::uint64_t>(known)));
-          SolveCheck check{known, std::accumulate(r.begin(), r.end(), 0.0) / static_cast<double>(r.size()), false};
-          check.passed = check.mean_return >= *threshold;
-          solve_checks.push_back(check);
-          if (cb.on_solve_check) cb.on_solve_check(check);
-          solved_stop = check.passed;
-          next_solve_check = known + cfg.solve_check_every;
-        }
-      }
+      const bool solved_stop = solved(known, threshold, next_solve_check, cb, [] {}, [] {});
       const bool all_done = known >= cfg.total_steps && learner->updates() >= learner->updates_due(known);
       if (solved_stop || all_done) break;
       if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(20));

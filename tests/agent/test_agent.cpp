@@ -14,10 +14,12 @@
 #include "agent/nstep.hpp"
 #include "agent/trainer.hpp"
 #include "envs/registry.hpp"
+#include "tests/agent/small_config.hpp"
 
 namespace fs = std::filesystem;
 using pib::agent::RlConfig;
 using pib::agent::Trainer;
+using pib::test::small_config;
 
 namespace {
 
@@ -33,24 +35,6 @@ std::string file_bytes(const fs::path& p) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// A small, fast configuration: two digital units, short run.
-RlConfig small_config(std::int64_t steps) {
-  nlohmann::json j = {
-      {"total_steps", steps},
-      {"learning_starts", 200},
-      {"batch_size", 32},
-      {"buffer_size", 5000},
-      {"metrics_every", 500},
-      {"checkpoint_every", 0},
-      {"stop_when_solved", false},
-      {"target_update_every", 50},
-      {"obs_scale", {2.4, 3.0, 0.21, 3.0}},
-      {"units",
-       nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 32}, {"activation", "relu"}},
-                              {{"kind", "digital_dense"}, {"output_dim", 16}, {"activation", "relu"}}})}};
-  return RlConfig::from_json(j);
 }
 
 }  // namespace

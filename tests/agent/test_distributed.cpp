@@ -13,6 +13,7 @@
 #include "agent/trainer.hpp"
 #include "common/transport.hpp"
 #include "envs/registry.hpp"
+#include "tests/agent/small_config.hpp"
 
 using pib::agent::RlConfig;
 using pib::agent::Trainer;
@@ -20,21 +21,9 @@ using pib::agent::Trainer;
 namespace {
 
 RlConfig distributed_config(std::int64_t steps, int actors) {
-  nlohmann::json j = {
-      {"total_steps", steps},
-      {"learning_starts", 200},
-      {"batch_size", 32},
-      {"buffer_size", 5000},
-      {"metrics_every", 500},
-      {"checkpoint_every", 0},
-      {"stop_when_solved", false},
-      {"target_update_every", 50},
-      {"obs_scale", {2.4, 3.0, 0.21, 3.0}},
-      {"units",
-       nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 16}, {"activation", "tanh"}},
-                              {{"kind", "digital_dense"}, {"output_dim", 16}, {"activation", "relu"}}})},
-      {"distributed", {{"actors", actors}, {"envs_per_actor", 2}, {"sync_every", 5}, {"batch_transitions", 16}}}};
-  return RlConfig::from_json(j);
+  return pib::test::small_config(
+      steps, {{"distributed",
+               {{"actors", actors}, {"envs_per_actor", 2}, {"sync_every", 5}, {"batch_transitions", 16}}}});
 }
 
 // CartPole whose observation turns NaN at the `at`-th step of a copy.

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/apps/run_pib.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -22,26 +23,10 @@ using Catch::Contains;
 
 namespace {
 
-std::string text_of(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using pib::test::text_of;
 
-struct Outcome {
-  int exit_code;
-  std::string err;
-};
-
-// Runs `[launcher] pib <args>` from the source directory, stderr captured.
-Outcome run(const std::string& launcher, const std::string& args, const fs::path& scratch) {
-  const fs::path err = scratch / "stderr.txt";
-  const std::string command = std::string("cd '") + PIB_SOURCE_DIR + "' && " + launcher + " '" + PIB_PROGRAM +
-                              "' " + args + " > /dev/null 2> '" + err.string() + "'";
-  const int status = std::system(command.c_str());
-  REQUIRE(WIFEXITED(status));
-  return {WEXITSTATUS(status), text_of(err)};
+pib::test::Outcome run(const std::string& launcher, const std::string& args, const fs::path& scratch) {
+  return pib::test::run_pib(launcher, args, scratch);
 }
 
 nlohmann::json figures(const fs::path& summary) {

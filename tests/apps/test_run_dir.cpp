@@ -13,6 +13,7 @@
 
 #include "apps/run_dir.hpp"
 #include "common/error.hpp"
+#include "tests/apps/run_pib.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -22,26 +23,11 @@ namespace {
 
 using pib::test::TempDir;
 
-std::string text_of(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using pib::test::Outcome;
+using pib::test::text_of;
 
-struct Outcome {
-  int exit_code;
-  std::string err;
-};
-
-// Runs `pib <args>` from the source directory (where configs/ is), stderr captured.
 Outcome run_pib(const std::string& args, const fs::path& scratch) {
-  const fs::path err = scratch / "stderr.txt";
-  const std::string command = std::string("cd '") + PIB_SOURCE_DIR + "' && '" + PIB_PROGRAM + "' " + args +
-                              " > /dev/null 2> '" + err.string() + "'";
-  const int status = std::system(command.c_str());
-  REQUIRE(WIFEXITED(status));
-  return {WEXITSTATUS(status), text_of(err)};
+  return pib::test::run_pib("", args, scratch);
 }
 
 }  // namespace
