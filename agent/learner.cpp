@@ -147,14 +147,16 @@ void Learner::update_unit(std::size_t l, double lr_now) {
   unit.gradient(m, u.dz_td, u.grad_td);
 
   // PIB part: X = the scaled states, Y = the TD targets (or the action, or both).
-  u.grad_pib.setZero(unit.parameter_count());
   if (cfg_.pib.enabled) {
+    u.grad_pib.resize(unit.parameter_count());  // gradient() writes every value
     u.dz_pib.resize(n, m.output.cols());
     const auto terms = bottleneck::pib_loss(*pib_targets_, m.output, cfg_.pib, u.ws, u.dz_pib);
     unit.gradient(m, u.dz_pib, u.grad_pib);
     u.sums.pib_loss += terms.loss;
     u.sums.i_xz += terms.i_xz;
     u.sums.i_yz += terms.i_yz;
+  } else {
+    u.grad_pib.setZero(unit.parameter_count());
   }
 
   // Adam on [unit parameters, head parameters] with the global-norm clip.

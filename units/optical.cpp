@@ -193,10 +193,14 @@ OpticalUnit::Params OpticalUnit::unpack(const OpticalConfig& config, const Eigen
                            dense_parameter_count(in, out));
   Params p;
   p.flat = flat;
-  p.w = Eigen::Map<const Matrix>(flat.data(), in, out);
-  p.b = flat.tail(out).transpose();
-  p.w32 = p.w.cast<float>();
-  p.b32 = p.b.cast<float>();
+  const Eigen::Map<const Matrix> w(flat.data(), in, out);
+  if (config.single_precision) {  // only the precision the forward pass uses
+    p.w32 = w.cast<float>();
+    p.b32 = flat.tail(out).transpose().cast<float>();
+  } else {
+    p.w = w;
+    p.b = flat.tail(out).transpose();
+  }
   return p;
 }
 

@@ -158,9 +158,9 @@ class OpticalUnit final : public Unit {
   struct Scratch;  // the compute buffers of one measure in flight
   struct Params {  // one immutable deployed snapshot of the digital layer
     Vector flat;
-    Matrix w;  // n_speckle x output_dim
+    Matrix w;  // n_speckle x output_dim, precision float64 (empty otherwise)
     Eigen::RowVectorXd b;
-    MatrixF w32;  // single-precision copies for precision float32
+    MatrixF w32;  // the same for precision float32
     Eigen::RowVectorXf b32;
   };
   static Params unpack(const OpticalConfig& config, const Eigen::Ref<const Vector>& flat);
