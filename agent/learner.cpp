@@ -1,7 +1,9 @@
 #include "agent/learner.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <sstream>
+#include <thread>
 
 #include <tbb/parallel_invoke.h>
 #include <tbb/task_group.h>
@@ -76,7 +78,7 @@ void Learner::update(std::int64_t steps) {
   };
   auto measure_target = [&] { net_.measure_target(xn_, m_target_, rng_target_); };
   if (async) {
-    tbb::parallel_invoke(measure_s, measure_next, measure_target);
+    measure_async();
   } else {
     measure_s();
     measure_next();
@@ -127,6 +129,51 @@ void Learner::update(std::int64_t steps) {
   compute_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The async schedule's measurements: the same cascades (states online, next states online for Double DQN,
+// next states target), each with its own stream and its units in order, as tasks taken in unit-major order
+// (unit 0 of every cascade, then unit 1, ...) by two workers. Whole cascades on two cores leave one core idle
+// for the third cascade; in unit-major order a free worker starts another cascade's cheap first unit
+// instead. A task waits only for its own cascade's previous unit, which an earlier task holds.
+void Learner::measure_async() {
+  struct Cascade {
+    bool online;
+    const Matrix* x;
+    std::vector<units::Measurement>* out;
+    Rng* rng;
+  };
+  std::vector<Cascade> cascades{{true, &xs_, &m_s_, &rng_online_}};
+  if (cfg_.double_dqn) cascades.push_back({true, &xn_, &m_next_, &rng_next_});
+  cascades.push_back({false, &xn_, &m_target_, &rng_target_});
+  const std::size_t C = cascades.size(), L = net_.depth(), tasks = C * L;
+  for (auto& c : cascades)
+    c.out->resize(L);
+  std::vector<std::atomic<bool>> done(tasks);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};  // a measure threw: the other worker stops too (parallel_invoke rethrows)
+  auto worker = [&] {
+    for (std::size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
+      const std::size_t l = t / C;
+      auto& c = cascades[t % C];
+      if (l > 0) {
+        while (!done[t - C].load(std::memory_order_acquire)) {
+          if (failed.load(std::memory_order_acquire)) return;
+          std::this_thread::yield();
+        }
+      }
+      auto& unit = c.online ? net_.online(l) : net_.target(l);
+      const Matrix& in = l == 0 ? *c.x : (*c.out)[l - 1].output;
+      try {
+        unit.measure(in, (*c.out)[l], *c.rng);
+      } catch (...) {
+        failed.store(true, std::memory_order_release);
+        throw;
+      }
+      done[t].store(true, std::memory_order_release);
+    }
+  };
+  tbb::parallel_invoke(worker, worker);
+}
+
 // One unit's local update: L_l = L_PIB,l + lambda L_TD,l on its own measured features.
 void Learner::update_unit(std::size_t l, double lr_now) {
   auto& u = *units_[l];
@@ -147,14 +194,16 @@ void Learner::update_unit(std::size_t l, double lr_now) {
   unit.gradient(m, u.dz_td, u.grad_td);
 
   // PIB part: X = the scaled states, Y = the TD targets (or the action, or both).
-  u.grad_pib.setZero(unit.parameter_count());
   if (cfg_.pib.enabled) {
+    u.grad_pib.resize(unit.parameter_count());  // gradient() writes every value
     u.dz_pib.resize(n, m.output.cols());
     const auto terms = bottleneck::pib_loss(*pib_targets_, m.output, cfg_.pib, u.ws, u.dz_pib);
     unit.gradient(m, u.dz_pib, u.grad_pib);
     u.sums.pib_loss += terms.loss;
     u.sums.i_xz += terms.i_xz;
     u.sums.i_yz += terms.i_yz;
+  } else {
+    u.grad_pib.setZero(unit.parameter_count());
   }
 
   // Adam on [unit parameters, head parameters] with the global-norm clip.

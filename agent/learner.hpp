@@ -88,6 +88,7 @@ class Learner {
   void serialize(Archive& a);
 
  private:
+  void measure_async();
   void update_unit(std::size_t l, double lr_now);
   void deploy_unit(std::size_t l);
   void update_targets();

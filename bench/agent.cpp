@@ -1,27 +1,48 @@
-// Throughput of RL training with learning: environment steps per second including every update, at the
-// default config (two optical units, 8-bit phase encoding, 256 speckle pixels, 64 features, PIB alpha 2)
-// with device latency emulation off (time_scale 1e9), in the sync and async schedules. Issue 6's target:
-// >= 3,000 steps/s on a 2-core machine (Python DQN implementations on a CPU run around 1,000; not measured
-// here). Steps per second of wall time: the async schedule runs on several threads.
+// RL training with learning at the default config (configs/cartpole_optical.json: two optical units, 8-bit
+// phase encoding, 256 speckle pixels, 64 features, PIB alpha 2, update_every 4, batch 64) with device
+// latency emulation off (time_scale 1e9), in the sync and async schedules. Issue 17's target: >= 6,000
+// environment steps/s in one process on a 2-core machine. Steps per second of wall time: the async schedule
+// runs on several threads.
+//
+//   rl_steps/<config>_<schedule>   throughput: 8,000 learning steps after learning_starts (items/s)
+//   time_to_solve/<schedule>       wall time to solve CartPole-v1 (seed 1, stop_when_solved, the default
+//                                  greedy solve check): counters solved_at_step (0: not solved within
+//                                  300,000 steps) and seconds. Slow (tens of seconds each); run them apart
+//                                  with
+//                                  --benchmark_filter=time_to_solve.
+#include <filesystem>
+#include <fstream>
+
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 
 #include "agent/trainer.hpp"
+#include "common/error.hpp"
 
 namespace {
+
+// configs/cartpole_optical.json of the source tree this benchmark was built from.
+nlohmann::json default_config() {
+  const auto file = std::filesystem::path(PIB_SOURCE_DIR) / "configs" / "cartpole_optical.json";
+  std::ifstream in(file);
+  if (!in) pib::raise<pib::FileError>(file.string(), ": cannot open the default config");
+  auto j = nlohmann::json::parse(in);
+  j["time_scale"] = 1e9;
+  j["checkpoint_every"] = 0;
+  j["metrics_every"] = 1000000;
+  return j;
+}
 
 void rl_steps(benchmark::State& state, const char* schedule, int units) {
   const std::int64_t steps = 8000;
   std::int64_t total = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto j = pib::agent::RlConfig().to_json();
+    auto j = default_config();
     j["schedule"] = schedule;
     j["total_steps"] = steps + 1000;
     j["learning_starts"] = 1000;
     j["stop_when_solved"] = false;
-    j["time_scale"] = 1e9;
-    j["checkpoint_every"] = 0;
-    j["metrics_every"] = 1000000;
     if (units == 1) j["units"].erase(1);
     pib::agent::Trainer trainer(pib::agent::RlConfig::from_json(j));
     trainer.run_updates(1, {});  // reach learning_starts: the measured part is all learning
@@ -33,11 +54,36 @@ void rl_steps(benchmark::State& state, const char* schedule, int units) {
   state.SetItemsProcessed(total);
 }
 
+void time_to_solve(benchmark::State& state, const char* schedule) {
+  for (auto _ : state) {
+    auto j = default_config();
+    j["schedule"] = schedule;
+    j["seed"] = 1;
+    j["stop_when_solved"] = true;
+    pib::agent::Trainer trainer(pib::agent::RlConfig::from_json(j));
+    const auto summary = trainer.run({}, {});
+    state.counters["solved_at_step"] = static_cast<double>(summary.solved_at_step.value_or(0));
+    state.counters["env_steps"] = static_cast<double>(summary.env_steps);
+    state.counters["seconds"] = summary.wall_s;
+  }
+}
+
 }  // namespace
 
-BENCHMARK_CAPTURE(rl_steps, default_optical2_sync, "sync", 2)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
-BENCHMARK_CAPTURE(rl_steps, default_optical2_async, "async", 2)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(rl_steps, default_optical2_sync, "sync", 2)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(rl_steps, default_optical2_async, "async", 2)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(rl_steps, optical1_sync, "sync", 1)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
-BENCHMARK_CAPTURE(rl_steps, optical1_async, "async", 1)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(rl_steps, optical1_async, "async", 1)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(time_to_solve, sync, "sync")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(time_to_solve, async, "async")->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -154,15 +154,37 @@ void build_stacked(const Matrix& t_re, const Matrix& t_im, bool phase, M& stacke
 
 // ---- The compute kernel: stacked real transmission matrix and scratch in precision S -------------------
 
+// The field is one real GEMM with the stacked transmission matrix (Physics::stacked32/64):
+// real inputs (binary, amplitude8): field [Re E | Im E] = x [Re T^T | Im T^T]   (m x 2p);
+// phase inputs: [Re E | Im E] = [cos | sin] [[Re T^T, Im T^T], [-Im T^T, Re T^T]]   (2m x 2p).
 template <typename S>
-struct OpticalUnit::Kernel {
+struct OpticalUnit::Buffers {
   using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  // Real inputs (binary, amplitude8): field [Re E | Im E] = x [Re T^T | Im T^T]   (m x 2p).
-  // Phase inputs: [Re E | Im E] = [cos | sin] [[Re T^T, Im T^T], [-Im T^T, Re T^T]]   (2m x 2p).
-  M stacked;
-  M encoded, field, frame, z;     // scratch, resized only when the batch size changes
+  M encoded, field, frame, z;     // resized only when the batch size changes
   std::vector<double> dn, noise;  // one camera row: mean DN, standard normals
 };
+
+struct OpticalUnit::Scratch {
+  Buffers<float> f32;
+  Buffers<double> f64;
+};
+
+std::unique_ptr<OpticalUnit::Scratch> OpticalUnit::take_scratch() {
+  {
+    std::lock_guard lock(scratch_mutex_);
+    if (!idle_scratch_.empty()) {
+      auto s = std::move(idle_scratch_.back());
+      idle_scratch_.pop_back();
+      return s;
+    }
+  }
+  return std::make_unique<Scratch>();
+}
+
+void OpticalUnit::give_back(std::unique_ptr<Scratch> scratch) {
+  std::lock_guard lock(scratch_mutex_);
+  idle_scratch_.push_back(std::move(scratch));
+}
 
 OpticalUnit::Params OpticalUnit::unpack(const OpticalConfig& config, const Eigen::Ref<const Vector>& flat) {
   const Eigen::Index in = config.n_speckle, out = config.output_dim;
@@ -171,10 +193,14 @@ OpticalUnit::Params OpticalUnit::unpack(const OpticalConfig& config, const Eigen
                            dense_parameter_count(in, out));
   Params p;
   p.flat = flat;
-  p.w = Eigen::Map<const Matrix>(flat.data(), in, out);
-  p.b = flat.tail(out).transpose();
-  p.w32 = p.w.cast<float>();
-  p.b32 = p.b.cast<float>();
+  const Eigen::Map<const Matrix> w(flat.data(), in, out);
+  if (config.single_precision) {  // only the precision the forward pass uses
+    p.w32 = w.cast<float>();
+    p.b32 = flat.tail(out).transpose().cast<float>();
+  } else {
+    p.w = w;
+    p.b = flat.tail(out).transpose();
+  }
   return p;
 }
 
@@ -199,11 +225,8 @@ OpticalUnit::OpticalUnit(OpticalConfig config, std::uint64_t seed)
     medium_->t_re.data()[i] = sigma * rng.normal();
   for (Eigen::Index i = 0; i < medium_->t_im.size(); ++i)
     medium_->t_im.data()[i] = sigma * rng.normal();
-  if (config_.single_precision)
-    kernel32_ = std::make_unique<Kernel<float>>();
-  else
-    kernel64_ = std::make_unique<Kernel<double>>();
-  rebuild_kernel();
+  physics_ = std::make_shared<const Physics>();
+  rebuild_stacked_locked();
 }
 
 OpticalUnit::OpticalUnit(const OpticalUnit& other)
@@ -214,13 +237,8 @@ OpticalUnit::OpticalUnit(const OpticalUnit& other)
       clock_(other.config_.timing) {
   std::lock_guard lock(other.mutex_);
   medium_ = other.medium_;
-  calibration_ = other.calibration_;
-  adc_faults_ = other.adc_faults_;
-  if (config_.single_precision)
-    kernel32_ = std::make_unique<Kernel<float>>();
-  else
-    kernel64_ = std::make_unique<Kernel<double>>();
-  rebuild_kernel();
+  physics_ = other.physics_;  // immutable: shared until either unit replaces its own
+  kernel_generation_ = other.kernel_generation_;
 }
 
 OpticalUnit::~OpticalUnit() = default;
@@ -229,12 +247,21 @@ std::unique_ptr<Unit> OpticalUnit::clone() const {
   return std::unique_ptr<Unit>(new OpticalUnit(*this));
 }
 
-void OpticalUnit::rebuild_kernel() {
+void OpticalUnit::rebuild_stacked_locked() {
   const bool phase = config_.encoding == OpticalEncoding::phase8;
+  auto next = std::make_shared<Physics>(*physics_);
   std::lock_guard medium(medium_->mutex);
-  if (kernel32_) build_stacked(medium_->t_re, medium_->t_im, phase, kernel32_->stacked);
-  if (kernel64_) build_stacked(medium_->t_re, medium_->t_im, phase, kernel64_->stacked);
+  if (config_.single_precision) {
+    auto stacked = std::make_shared<MatrixF>();
+    build_stacked(medium_->t_re, medium_->t_im, phase, *stacked);
+    next->stacked32 = std::move(stacked);
+  } else {
+    auto stacked = std::make_shared<Matrix>();
+    build_stacked(medium_->t_re, medium_->t_im, phase, *stacked);
+    next->stacked64 = std::move(stacked);
+  }
   kernel_generation_ = medium_->generation;
+  physics_ = std::move(next);
 }
 
 Eigen::MatrixXcd OpticalUnit::transmission_matrix() const {
@@ -247,12 +274,12 @@ Eigen::MatrixXcd OpticalUnit::transmission_matrix() const {
 
 bool OpticalUnit::calibrated() const {
   std::lock_guard lock(mutex_);
-  return calibration_.done;
+  return physics_->calibration.done;
 }
 
 double OpticalUnit::camera_gain_dn() const {
   std::lock_guard lock(mutex_);
-  return calibration_.gain_dn;
+  return physics_->calibration.gain_dn;
 }
 
 // ---- Calibration --------------------------------------------------------------------------------------
@@ -293,13 +320,13 @@ void OpticalUnit::calibrate_locked(const Eigen::Ref<const Matrix>& x) {
     }
   }
   // Noise-free intensities of the samples in double, then the gain that puts the percentile at full scale.
-  calibration_ = c;  // scatter() reads the new input range and medians
-  Kernel<double> kernel;
+  Matrix stacked;
   {
     std::lock_guard medium(medium_->mutex);
-    build_stacked(medium_->t_re, medium_->t_im, config_.encoding == OpticalEncoding::phase8, kernel.stacked);
+    build_stacked(medium_->t_re, medium_->t_im, config_.encoding == OpticalEncoding::phase8, stacked);
   }
-  scatter(kernel, x);
+  Buffers<double> kernel;
+  scatter(c, stacked, kernel, x);
   const Eigen::Index p = config_.n_speckle;
   std::vector<double> intensities;
   intensities.reserve(static_cast<std::size_t>(x.rows() * p));
@@ -313,8 +340,11 @@ void OpticalUnit::calibrate_locked(const Eigen::Ref<const Matrix>& x) {
     raise<InvalidArgument>("optical: calibration inputs give zero speckle intensity at the ",
                            config_.camera_calibration_percentile, "th percentile");
   const double full_scale_dn = std::ldexp(1.0, config_.camera_bits) - 1.0;
-  calibration_.gain_dn = full_scale_dn / at_percentile;
-  calibration_.done = true;
+  c.gain_dn = full_scale_dn / at_percentile;
+  c.done = true;
+  auto next = std::make_shared<Physics>(*physics_);
+  next->calibration = std::move(c);
+  physics_ = std::move(next);
 }
 
 // ---- Drift --------------------------------------------------------------------------------------------
@@ -345,16 +375,16 @@ void OpticalUnit::apply_drift_locked() {
     }
     stale = kernel_generation_ != md.generation;
   }
-  if (stale) rebuild_kernel();
+  if (stale) rebuild_stacked_locked();
 }
 
 // ---- Measure ------------------------------------------------------------------------------------------
 
-template <typename S>
-void OpticalUnit::scatter(Kernel<S>& k, const Eigen::Ref<const Matrix>& x) const {
+template <typename S, typename M>
+void OpticalUnit::scatter(const Calibration& c, const M& stacked, Buffers<S>& k,
+                          const Eigen::Ref<const Matrix>& x) const {
   const Eigen::Index n = x.rows(), d = config_.input_dim, levels = config_.binary_levels,
                      m = config_.modulator_inputs() + config_.reference_pixels, p = config_.n_speckle;
-  const Calibration& c = calibration_;
   const bool phase = config_.encoding == OpticalEncoding::phase8;
 
   // 1. Modulator encoding (8-bit phase via a 256-entry table of cos/sin).
@@ -384,15 +414,15 @@ void OpticalUnit::scatter(Kernel<S>& k, const Eigen::Ref<const Matrix>& x) const
 
   // 2. Scattering: one real GEMM gives [Re E | Im E].
   k.field.resize(n, 2 * p);
-  k.field.noalias() = k.encoded * k.stacked;
+  k.field.noalias() = k.encoded * stacked;
 }
 
-template <typename S>
-void OpticalUnit::forward(Kernel<S>& k, const Params& params, const Eigen::Ref<const Matrix>& x,
-                          Measurement& out, Rng& rng) {
-  scatter(k, x);
+template <typename S, typename M>
+void OpticalUnit::forward(const Physics& physics, const M& stacked, Buffers<S>& k, const Params& params,
+                          const Eigen::Ref<const Matrix>& x, Measurement& out, Rng& rng) const {
+  const Calibration& c = physics.calibration;
+  scatter(c, stacked, k, x);
   const Eigen::Index n = x.rows(), p = config_.n_speckle;
-  const Calibration& c = calibration_;
 
   // 3. Camera: intensity, gain, shot and read noise, 8-bit rounding, saturation.
   const double full_scale_dn = std::ldexp(1.0, config_.camera_bits) - 1.0;
@@ -442,7 +472,7 @@ void OpticalUnit::forward(Kernel<S>& k, const Params& params, const Eigen::Ref<c
     }
   }
   rng = local;
-  for (const auto& fault : adc_faults_) {  // broken pixel readouts
+  for (const auto& fault : physics.adc_faults) {  // broken pixel readouts
     for (Eigen::Index i = 0; i < n; ++i) {
       double level = 0.0;
       if (fault.mode == AdcFaultMode::full_scale)
@@ -472,15 +502,19 @@ void OpticalUnit::measure(const Eigen::Ref<const Matrix>& input, Measurement& ou
   if (input.cols() != config_.input_dim)
     raise<InvalidArgument>("optical: input has ", input.cols(), " columns, expected ", config_.input_dim);
   const auto snapshot = params_.load();
+  std::shared_ptr<const Physics> physics;
   {
     std::lock_guard lock(mutex_);
-    if (!calibration_.done) calibrate_locked(input);
+    if (!physics_->calibration.done) calibrate_locked(input);
     apply_drift_locked();
-    if (kernel32_)
-      forward(*kernel32_, *snapshot.value, input, out, rng);
-    else
-      forward(*kernel64_, *snapshot.value, input, out, rng);
+    physics = physics_;
   }
+  auto scratch = take_scratch();
+  if (physics->stacked32)
+    forward(*physics, *physics->stacked32, scratch->f32, *snapshot.value, input, out, rng);
+  else
+    forward(*physics, *physics->stacked64, scratch->f64, *snapshot.value, input, out, rng);
+  give_back(std::move(scratch));
   out.version = snapshot.version;
   clock_.hold_measure(input.rows());
 }
@@ -502,7 +536,9 @@ void OpticalUnit::inject_faults(const nlohmann::json& faults, Rng& rng) {
                                                  reader.key_path("adc_channels"), config_.n_speckle, rng);
   reader.finish();
   std::lock_guard lock(mutex_);
-  adc_faults_.insert(adc_faults_.end(), channels.begin(), channels.end());
+  auto next = std::make_shared<Physics>(*physics_);
+  next->adc_faults.insert(next->adc_faults.end(), channels.begin(), channels.end());
+  physics_ = std::move(next);
 }
 
 }  // namespace pib::units

@@ -56,9 +56,9 @@
 // drift_per_s 0, precision "float32", forward_us_per_sample (500 for binary: a 2 kHz DMD; 16667 for
 // phase8/amplitude8: a 60 Hz SLM), deploy_us (one frame: the forward_us_per_sample default), time_scale 1.
 //
-// Thread-safety: the Unit contract. Concurrent measures serialise on the unit's compute buffers and then
-// queue for the device; deploy swaps parameters without blocking measures. calibrate() may be called from any
-// thread.
+// Thread-safety: the Unit contract. Concurrent measures compute in parallel (each on its own buffers, from
+// one snapshot of the calibration, faults and T) and then queue for the device; deploy swaps parameters
+// without blocking measures. calibrate() may be called from any thread.
 
 #include <cstdint>
 #include <memory>
@@ -152,14 +152,15 @@ class OpticalUnit final : public Unit {
   Eigen::MatrixXcd transmission_matrix() const;
 
  private:
-  template <typename S>
-  struct Kernel;
   using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  template <typename S>
+  struct Buffers;
+  struct Scratch;  // the compute buffers of one measure in flight
   struct Params {  // one immutable deployed snapshot of the digital layer
     Vector flat;
-    Matrix w;  // n_speckle x output_dim
+    Matrix w;  // n_speckle x output_dim, precision float64 (empty otherwise)
     Eigen::RowVectorXd b;
-    MatrixF w32;  // single-precision copies for precision float32
+    MatrixF w32;  // the same for precision float32
     Eigen::RowVectorXf b32;
   };
   static Params unpack(const OpticalConfig& config, const Eigen::Ref<const Vector>& flat);
@@ -168,6 +169,14 @@ class OpticalUnit final : public Unit {
     Vector low, high;  // per input feature
     Vector threshold;  // per binary modulator pixel (input_dim x binary_levels, row-major)
     double gain_dn = 0.0;
+  };
+  // Everything a measure reads besides the parameters: one immutable snapshot, replaced whole (mutex_ held)
+  // when the calibration, the faults or (by drift) T change, so measures compute without holding a lock.
+  struct Physics {
+    Calibration calibration;
+    std::vector<AdcChannelFault> adc_faults;   // broken camera readouts
+    std::shared_ptr<const MatrixF> stacked32;  // T as one real matrix (see Buffers), precision float32
+    std::shared_ptr<const Matrix> stacked64;   // idem, precision float64
   };
 
   struct Medium {       // the scattering medium, shared with clones
@@ -180,26 +189,27 @@ class OpticalUnit final : public Unit {
   };
 
   OpticalUnit(const OpticalUnit& other);  // for clone(): same medium, calibration and parameters
-  void rebuild_kernel();  // copies the medium's T into the compute kernel (mutex_ held, medium unlocked)
+  void rebuild_stacked_locked();  // T from the medium into a new physics_ (mutex_ held, medium unlocked)
   void calibrate_locked(const Eigen::Ref<const Matrix>& sample_inputs);
   void apply_drift_locked();
-  template <typename S>
-  void scatter(Kernel<S>& kernel,
-               const Eigen::Ref<const Matrix>& input) const;  // encoding + field (mutex_ held)
-  template <typename S>
-  void forward(Kernel<S>& kernel, const Params& params, const Eigen::Ref<const Matrix>& input,
-               Measurement& out, Rng& rng);
+  template <typename S, typename M>
+  void scatter(const Calibration& c, const M& stacked, Buffers<S>& b,
+               const Eigen::Ref<const Matrix>& input) const;  // encoding + field
+  template <typename S, typename M>
+  void forward(const Physics& physics, const M& stacked, Buffers<S>& b, const Params& params,
+               const Eigen::Ref<const Matrix>& input, Measurement& out, Rng& rng) const;
+  std::unique_ptr<Scratch> take_scratch();
+  void give_back(std::unique_ptr<Scratch> scratch);
 
   OpticalConfig config_;
   std::uint64_t seed_;
-  mutable std::mutex mutex_;  // guards everything below up to params_
+  mutable std::mutex mutex_;  // guards everything below up to scratch_mutex_
   std::shared_ptr<Medium> medium_;
-  Calibration calibration_;
-  double reported_busy_us_ = 0.0;            // this device's busy time already added to the medium's time
-  std::uint64_t kernel_generation_ = 0;      // the medium generation the kernel was built from
-  std::vector<AdcChannelFault> adc_faults_;  // broken camera readouts
-  std::unique_ptr<Kernel<float>> kernel32_;
-  std::unique_ptr<Kernel<double>> kernel64_;
+  std::shared_ptr<const Physics> physics_;
+  double reported_busy_us_ = 0.0;        // this device's busy time already added to the medium's time
+  std::uint64_t kernel_generation_ = 0;  // the medium generation physics_ was built from
+  std::mutex scratch_mutex_;
+  std::vector<std::unique_ptr<Scratch>> idle_scratch_;  // guarded by scratch_mutex_
   DeployedParameters<Params> params_;
   DeviceClock clock_;
 };

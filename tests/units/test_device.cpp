@@ -130,6 +130,38 @@ TEST_CASE("concurrent measures and deploys on one unit are safe", "[device][conc
   CHECK(unit->ledger().measures == 100);
 }
 
+TEST_CASE("concurrent optical measures compute in parallel and give the sequential results",
+          "[device][concurrency]") {
+  // Each measure has its own buffers: two threads measuring batches of different sizes at once get exactly
+  // what the same calls made one after another get.
+  const nlohmann::json config = {
+      {"kind", "optical"}, {"input_dim", 4}, {"output_dim", 8}, {"n_speckle", 64}, {"time_scale", 1e9}};
+  const Matrix big = Matrix::Random(64, 4), one = Matrix::Random(1, 4);
+  auto run = [&](pib::units::Unit& unit, const Matrix& x, std::uint64_t seed, std::vector<Matrix>& out) {
+    pib::Rng rng(seed);
+    Measurement m;
+    for (auto& o : out) {
+      unit.measure(x, m, rng);
+      o = m.output;
+    }
+  };
+  pib::Rng calibration_rng(1);
+  auto reference = pib::units::make_unit(config, 7);
+  reference->calibrate(big, calibration_rng);
+  std::vector<Matrix> want_big(200), want_one(200), got_big(200), got_one(200);
+  run(*reference, big, 11, want_big);
+  run(*reference, one, 12, want_one);
+  auto unit = pib::units::make_unit(config, 7);
+  unit->calibrate(big, calibration_rng);
+  std::thread other([&] { run(*unit, one, 12, got_one); });
+  run(*unit, big, 11, got_big);
+  other.join();
+  for (std::size_t i = 0; i < want_big.size(); ++i) {
+    REQUIRE(got_big[i] == want_big[i]);
+    REQUIRE(got_one[i] == want_one[i]);
+  }
+}
+
 TEST_CASE("characterize reports the configured optical camera statistics back", "[device][characterize]") {
   const auto result = pib::units::characterize_unit({{"kind", "optical"},
                                                      {"input_dim", 8},
