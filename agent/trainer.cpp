@@ -353,10 +353,11 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, ActorHub& hub) {
       episodes.clear();
       failures.clear();
       bool busy = hub.poll(&learner->replay(), learner->updates(), episodes, failures);
-      for (const auto& f : failures) {
-        if (cfg.distributed.on_actor_failure == "stop" || hub.alive() == 0)
-          raise<StateError>("actor rank ", f.rank, " failed: ", f.message,
-                            hub.alive() == 0 ? " (no actor is left)" : "");
+      for (std::size_t k = 0; k < failures.size(); ++k) {  // actors dropped in this poll: hub.alive() is after all
+        const auto& f = failures[k];
+        const bool last_one = hub.alive() == 0 && k + 1 == failures.size();
+        if (cfg.distributed.on_actor_failure == "stop" || last_one)
+          raise<StateError>("actor rank ", f.rank, " failed: ", f.message, last_one ? " (no actor is left)" : "");
         if (cb.on_actor_failure) cb.on_actor_failure(f.rank, f.message);
       }
       const auto known = hub.steps();
