@@ -31,6 +31,8 @@ Learner::Learner(const RlConfig& cfg, QNetwork& net, const ObservationScale& sca
       rng_online_(Rng::derive(cfg.seed, Stream::measure, 0)),
       rng_next_(Rng::derive(cfg.seed, Stream::measure, 1)),
       rng_target_(Rng::derive(cfg.seed, Stream::measure, 2)) {
+  for (std::size_t l = 0; l < net_.depth(); ++l)
+    any_drift_ = any_drift_ || net_.online(l).drifts();
   for (std::size_t l = 0; l < net_.depth(); ++l) {
     auto u = std::make_unique<UnitLearner>();
     u->params = net_.online(l).parameters();
@@ -64,26 +66,15 @@ double Learner::lr(std::int64_t steps) const {
 
 void Learner::update(std::int64_t steps) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool async = cfg_.schedule == Schedule::async;
   replay_.sample(static_cast<std::size_t>(cfg_.batch_size), rng_sample_, batch_);
   scale_.apply(batch_.obs, xs_);
   scale_.apply(batch_.next_obs, xn_);
   const auto L = net_.depth();
 
-  // Measure the states (online) and the next states (target, and online for Double DQN). These overlap
-  // with deploys still in flight from the previous update.
-  auto measure_s = [&] { net_.measure_online(xs_, m_s_, rng_online_); };
-  auto measure_next = [&] {
-    if (cfg_.double_dqn) net_.measure_online(xn_, m_next_, rng_next_);
-  };
-  auto measure_target = [&] { net_.measure_target(xn_, m_target_, rng_target_); };
-  if (async) {
-    measure_async();
-  } else {
-    measure_s();
-    measure_next();
-    measure_target();
-  }
+  // Measure the states (online) and the next states (target, and online for Double DQN), the three cascades
+  // on two workers, each with its own stream (so the results do not depend on their order: sync stays
+  // bit-reproducible). In async these overlap with deploys still in flight from the previous update.
+  measure_cascades();
 
   // TD targets from the last unit's heads.
   const auto n = xs_.rows();
@@ -111,14 +102,11 @@ void Learner::update(std::int64_t steps) {
                                                       rl_target(cfg_.pib.y), actions_, net_.action_count()));
 
   const double lr_now = lr(steps);
-  if (async) {
+  {  // every unit on its own task: a unit's update reads only its own state and the shared targets
     tbb::task_group group;
     for (std::size_t l = 0; l < L; ++l)
       group.run([this, l, lr_now] { update_unit(l, lr_now); });
     group.wait();
-  } else {
-    for (std::size_t l = 0; l < L; ++l)
-      update_unit(l, lr_now);
   }
   for (std::size_t l = 0; l < L; ++l)
     deploy_unit(l);
@@ -129,12 +117,12 @@ void Learner::update(std::int64_t steps) {
   compute_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The async schedule's measurements: the same cascades (states online, next states online for Double DQN,
+// The update's measurements: the three cascades (states online, next states online for Double DQN,
 // next states target), each with its own stream and its units in order, as tasks taken in unit-major order
 // (unit 0 of every cascade, then unit 1, ...) by two workers. Whole cascades on two cores leave one core idle
 // for the third cascade; in unit-major order a free worker starts another cascade's cheap first unit
 // instead. A task waits only for its own cascade's previous unit, which an earlier task holds.
-void Learner::measure_async() {
+void Learner::measure_cascades() {
   struct Cascade {
     bool online;
     const Matrix* x;
@@ -171,7 +159,10 @@ void Learner::measure_async() {
       done[t].store(true, std::memory_order_release);
     }
   };
-  tbb::parallel_invoke(worker, worker);
+  if (cfg_.schedule == Schedule::sync && any_drift_)
+    worker();  // one worker takes every task in order: a drifting device sees its measurements in one order
+  else
+    tbb::parallel_invoke(worker, worker);
 }
 
 // One unit's local update: L_l = L_PIB,l + lambda L_TD,l on its own measured features.

@@ -5,9 +5,10 @@
 // and its head), deploys the new parameters to the devices, and updates the targets. It also injects the
 // configured faults into the devices.
 //
-// Schedules: sync runs the unit updates in turn and every deploy to completion; async runs the unit updates
-// as oneTBB tasks and each deploy on its unit's programming thread, overlapping the next update's sampling
-// and measurements (the staleness is recorded).
+// Schedules: both measure the three cascades and update the units as oneTBB tasks (each with its own random
+// stream, so sync stays bit-reproducible); sync runs every deploy to completion, async runs each deploy on
+// its unit's programming thread, overlapping the next update's sampling and measurements (the staleness is
+// recorded).
 //
 // Thread ownership: the learner thread calls everything; updates() may be read from any thread.
 
@@ -88,7 +89,7 @@ class Learner {
   void serialize(Archive& a);
 
  private:
-  void measure_async();
+  void measure_cascades();
   void update_unit(std::size_t l, double lr_now);
   void deploy_unit(std::size_t l);
   void update_targets();
@@ -104,6 +105,7 @@ class Learner {
   std::atomic<std::int64_t> updates_{0};
   std::size_t faults_applied_ = 0;  // cfg.faults[0, faults_applied_) are in the devices
   double compute_s_ = 0.0;
+  bool any_drift_ = false;  // a unit drifts (Unit::drifts): sync measures its cascades one task at a time
 
   // Scratch of one update.
   replay::Batch batch_;

@@ -136,6 +136,7 @@ class OpticalUnit final : public Unit {
   void inject_faults(const nlohmann::json& faults, Rng& rng) override;
   Eigen::Index fault_channels() const override { return config_.n_speckle; }
   bool has_raw_response() const override { return true; }  // the camera frame
+  bool drifts() const override { return config_.drift_per_s > 0.0; }
 
   // Input range, medians (as configured or from the samples) and camera gain from `sample_inputs`
   // (n x input_dim, n >= 1). Replaces any earlier calibration.

@@ -105,6 +105,11 @@ class Unit {
   // than the input as the device received it: a readout on it measures what the physics alone provides.
   virtual bool has_raw_response() const { return false; }
 
+  // True when the device changes with its own busy time (drift): then what a measurement sees depends on
+  // the order of the measurements before it, and callers that want reproducible results measure it (and
+  // the devices sharing its medium) one at a time.
+  virtual bool drifts() const { return false; }
+
   // The parameters most recently passed to a completed deploy (or the initial ones), as intended — not
   // as physically realised — so training can continue from them.
   virtual Vector parameters() const = 0;
