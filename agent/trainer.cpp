@@ -39,6 +39,7 @@ struct Trainer::Impl {
   std::unique_ptr<Actor> actor;
   ReturnTracker returns;
   std::vector<SolveCheck> solve_checks;  // of the current run() call
+  std::int64_t actor_rank_steps = 0;      // a distributed run's: its actors' steps together
 
   // Run control of the async actor's thread.
   std::atomic<bool> stop{false};
@@ -403,7 +404,8 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, ActorHub& hub) {
   hub.stop();
   learner->wait_deploys();
   auto s = summary(seconds_since(start));
-  s.env_steps = hub.steps();
+  actor_rank_steps = hub.steps();
+  s.env_steps = actor_rank_steps;
   s.schedule = "distributed";
   return s;
 }
@@ -455,7 +457,7 @@ const RlConfig& Trainer::config() const {
   return impl_->cfg;
 }
 std::int64_t Trainer::env_steps() const {
-  return impl_->actor->steps();
+  return impl_->cfg.distributed.actors > 0 ? impl_->actor_rank_steps : impl_->actor->steps();
 }
 
 std::vector<double> Trainer::evaluate(int episodes, std::uint64_t eval_seed) {

@@ -5,6 +5,9 @@
 // runs on several threads.
 //
 //   rl_steps/<config>_<schedule>   throughput: 8,000 learning steps after learning_starts (items/s)
+//   rl_steps/default_optical2_distributed2   the same with two distributed actors on threads (2 environments
+//                                  each, a policy every 10 updates); no warm-up: its 9,000 steps include
+//                                  the 1,000 before learning starts
 //   time_to_solve/<schedule>       wall time to solve CartPole-v1 (seed 1, stop_when_solved, the default
 //                                  greedy solve check): counters solved_at_step (0: not solved within
 //                                  300,000 steps) and seconds. Slow (tens of seconds each); run them apart
@@ -33,7 +36,7 @@ nlohmann::json default_config() {
   return j;
 }
 
-void rl_steps(benchmark::State& state, const char* schedule, int units) {
+void rl_steps(benchmark::State& state, const char* schedule, int units, int actors = 0) {
   const std::int64_t steps = 8000;
   std::int64_t total = 0;
   for (auto _ : state) {
@@ -44,12 +47,13 @@ void rl_steps(benchmark::State& state, const char* schedule, int units) {
     j["learning_starts"] = 1000;
     j["stop_when_solved"] = false;
     if (units == 1) j["units"].erase(1);
+    if (actors > 0) j["distributed"] = {{"actors", actors}, {"envs_per_actor", 2}, {"sync_every", 10}};
     pib::agent::Trainer trainer(pib::agent::RlConfig::from_json(j));
-    trainer.run_updates(1, {});  // reach learning_starts: the measured part is all learning
+    if (actors == 0) trainer.run_updates(1, {});  // reach learning_starts: the measured part is all learning
     state.ResumeTiming();
     const auto before = trainer.env_steps();
-    trainer.run({}, {});
-    total += trainer.env_steps() - before;
+    const auto summary = trainer.run({}, {});
+    total += summary.env_steps - before;
   }
   state.SetItemsProcessed(total);
 }
@@ -75,6 +79,10 @@ BENCHMARK_CAPTURE(rl_steps, default_optical2_sync, "sync", 2)
     ->Iterations(1)
     ->UseRealTime();
 BENCHMARK_CAPTURE(rl_steps, default_optical2_async, "async", 2)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(rl_steps, default_optical2_distributed2, "sync", 2, 2)
     ->Unit(benchmark::kSecond)
     ->Iterations(1)
     ->UseRealTime();
