@@ -181,27 +181,8 @@ class ActorWorker {
 
   void flush() {
     if (batch_.empty() && finished_.empty() && steps_ == steps_sent_) return;
-    auto w = open_message(Kind::transitions, t_.rank());
-    w.value(version_);
-    w.value(steps_);
-    const auto dim = static_cast<std::uint32_t>(envs_.observation_dim());
-    w.value(dim);
-    w.value(static_cast<std::uint32_t>(batch_.size()));
-    for (const auto& tr : batch_) {
-      w.array(std::span<const float>(tr.obs.data(), dim));
-      w.array(std::span<const float>(tr.next_obs.data(), dim));
-      w.value(static_cast<std::int32_t>(tr.action));
-      w.value(tr.reward);
-      w.value(tr.discount);
-      w.value(tr.terminated);
-      w.value(tr.truncated);
-    }
-    w.value(static_cast<std::uint32_t>(finished_.size()));
-    for (const auto& [ret, len] : finished_) {
-      w.value(ret);
-      w.value(static_cast<std::int32_t>(len));
-    }
-    t_.send(0, w.finish());
+    t_.send(0, encode_transitions(t_.rank(), version_, steps_, static_cast<std::uint32_t>(envs_.observation_dim()),
+                                  batch_, finished_));
     batch_.clear();
     finished_.clear();
     steps_sent_ = steps_;
@@ -223,13 +204,38 @@ class ActorWorker {
   std::vector<float> prev_;
   Matrix x_;
   std::vector<replay::Transition> emitted_, batch_;
-  std::vector<std::pair<double, int>> finished_;
+  std::vector<FinishedEpisode> finished_;
   std::int64_t version_ = -1, learner_steps_ = 0, steps_at_policy_ = 0, budget_ = 0;
   std::int64_t steps_ = 0, steps_sent_ = 0;
   bool stopped_ = false;
 };
 
 }  // namespace
+
+std::string encode_transitions(int sender, std::int64_t version, std::int64_t steps, std::uint32_t obs_dim,
+                               const std::vector<replay::Transition>& transitions,
+                               const std::vector<FinishedEpisode>& finished) {
+  auto w = open_message(Kind::transitions, sender);
+  w.value(version);
+  w.value(steps);
+  w.value(obs_dim);
+  w.value(static_cast<std::uint32_t>(transitions.size()));
+  for (const auto& tr : transitions) {
+    w.array(std::span<const float>(tr.obs.data(), obs_dim));
+    w.array(std::span<const float>(tr.next_obs.data(), obs_dim));
+    w.value(static_cast<std::int32_t>(tr.action));
+    w.value(tr.reward);
+    w.value(tr.discount);
+    w.value(tr.terminated);
+    w.value(tr.truncated);
+  }
+  w.value(static_cast<std::uint32_t>(finished.size()));
+  for (const auto& e : finished) {
+    w.value(e.episode_return);
+    w.value(static_cast<std::int32_t>(e.length));
+  }
+  return w.finish();
+}
 
 void run_actor(const RlConfig& cfg, Transport& transport) {
   PIB_EXPECTS(transport.rank() >= 1, "rank 0 is the learner");

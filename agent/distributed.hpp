@@ -33,9 +33,21 @@
 #include "agent/metrics.hpp"
 #include "agent/network.hpp"
 #include "common/transport.hpp"
+#include "replay/transition.hpp"
 #include "replay/uniform_replay.hpp"
 
 namespace pib::agent {
+
+struct FinishedEpisode {
+  double episode_return = 0.0;
+  int length = 0;
+};
+
+// A transitions message from actor rank `sender`: it acted with policy `version`, has taken `steps`
+// environment steps, and sends `transitions` (observations of obs_dim values) and the episodes it finished.
+std::string encode_transitions(int sender, std::int64_t version, std::int64_t steps, std::uint32_t obs_dim,
+                               const std::vector<replay::Transition>& transitions,
+                               const std::vector<FinishedEpisode>& finished);
 
 // What actor rank transport.rank() runs until the learner stops it. An error in its environment or devices
 // is sent to the learner as a failure message, then rethrown.
