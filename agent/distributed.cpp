@@ -19,7 +19,7 @@ namespace pib::agent {
 namespace {
 
 constexpr BinaryFormat kRlMessage{"PIBRLMSG", 1, "RL message"};
-enum class Kind : std::uint32_t { policy = 1, budget = 2, transitions = 3, failure = 4, stop = 5 };
+enum class Kind : std::uint32_t { policy = 1, budget = 2, transitions = 3, failure = 4, stop = 5, restore = 6 };
 
 const char* kind_name(std::uint32_t k) {
   switch (static_cast<Kind>(k)) {
@@ -28,6 +28,7 @@ const char* kind_name(std::uint32_t k) {
     case Kind::transitions: return "transitions";
     case Kind::failure: return "failure";
     case Kind::stop: return "stop";
+    case Kind::restore: return "restore";
   }
   return "unknown";
 }
@@ -52,7 +53,7 @@ void open(Opened& m, std::string bytes, int from) {
   m.kind = m.in->value<std::uint32_t>();
   const auto sender = m.in->value<std::uint32_t>();
   if (sender != static_cast<std::uint32_t>(from)) m.in->fail("it says it comes from rank ", sender);
-  if (m.kind < 1 || m.kind > 5) m.in->fail("unknown message kind ", m.kind);
+  if (m.kind < 1 || m.kind > 6) m.in->fail("unknown message kind ", m.kind);
 }
 
 // ---- the actor ------------------------------------------------------------------------------------------
@@ -128,9 +129,32 @@ class ActorWorker {
         in.finish();
         stopped_ = true;
         return true;
+      case Kind::restore: {
+        const auto steps = in.value<std::int64_t>();
+        in.finish();
+        restart_at(steps);
+        return false;
+      }
       default:
         in.fail("an actor does not take ", kind_name(m.kind), " messages");
     }
+  }
+
+  // A resumed run: go on from `steps` with new episodes; the reset and exploration streams are derived from
+  // the count, so a resumption does not replay the first segment's draws.
+  void restart_at(std::int64_t steps) {
+    steps_ = steps_sent_ = steps_at_policy_ = steps;
+    const auto k = static_cast<std::uint64_t>(steps);
+    rng_ = Rng::derive(derive_seed(cfg_.seed, Stream::actor, index_ + 1), Stream::actor, k);
+    envs_.reset(derive_seed(derive_seed(cfg_.seed, Stream::actor_envs, index_), Stream::actor_envs, k));
+    prev_.assign(envs_.observations().begin(), envs_.observations().end());
+    for (auto& n : nstep_)
+      n.clear();
+    std::fill(ended_.begin(), ended_.end(), 0);
+    std::fill(returns_.begin(), returns_.end(), 0.0);
+    std::fill(lengths_.begin(), lengths_.end(), 0);
+    batch_.clear();
+    finished_.clear();
   }
 
   // The learner's clock for exploration: the steps it knew of at the last policy plus every actor's steps
@@ -251,12 +275,32 @@ void run_actor(const RlConfig& cfg, Transport& transport) {
 
 // ---- the learner's side -------------------------------------------------------------------------------
 
-ActorHub::ActorHub(const RlConfig& cfg, Transport& transport)
-    : cfg_(cfg), transport_(transport), interval_start_(std::chrono::steady_clock::now()) {
+ActorHub::ActorHub(const RlConfig& cfg, Transport& transport, const std::vector<std::int64_t>& steps,
+                   std::int64_t episodes)
+    : cfg_(cfg), transport_(transport), episodes_(episodes), interval_start_(std::chrono::steady_clock::now()) {
+  PIB_EXPECTS(steps.size() + 1 == static_cast<std::size_t>(transport.size()), steps.size(),
+              " actor step counts for ", transport.size() - 1, " actors");
   for (int r = 1; r < transport.size(); ++r) {
     Actor a;
     a.rank = r;
+    a.steps = a.interval_steps0 = steps[static_cast<std::size_t>(r - 1)];
     actors_.push_back(a);
+  }
+}
+
+std::vector<std::int64_t> ActorHub::actor_steps() const {
+  std::vector<std::int64_t> out;
+  for (const auto& a : actors_)
+    out.push_back(a.steps);
+  return out;
+}
+
+void ActorHub::send_restore() {
+  for (const auto& a : actors_) {
+    if (!a.alive || a.steps == 0) continue;
+    auto w = open_message(Kind::restore, 0);
+    w.value(a.steps);
+    transport_.send(a.rank, w.finish());
   }
 }
 

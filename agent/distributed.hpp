@@ -17,6 +17,8 @@
 //                version it acted with (staleness = learner updates - that version).
 //   failure      actor -> learner: the actor's error; then the actor ends.
 //   stop         learner -> actor: the run is over.
+//   restore      learner -> actor, first of a resumed run: the actor's step count in the checkpoint; it goes
+//                on from there with new episodes (reset and exploration streams derived from that count).
 // A receiver checks kind, sender and sizes; its errors name the sender.
 //
 // Random streams: actor a resets its environments with derive_seed(seed, Stream::actor_envs, a), explores
@@ -62,13 +64,19 @@ struct ActorFailure {
 // The learner's side of the protocol.
 class ActorHub {
  public:
-  ActorHub(const RlConfig& cfg, Transport& transport);
+  // `steps` (one per actor) and `episodes`: where a resumed run's actors left off (zeros for a fresh run).
+  ActorHub(const RlConfig& cfg, Transport& transport, const std::vector<std::int64_t>& steps,
+           std::int64_t episodes);
 
   int actors() const { return static_cast<int>(actors_.size()); }
   int alive() const;
   // Environment steps of every actor together (as last reported).
   std::int64_t steps() const;
+  std::vector<std::int64_t> actor_steps() const;
+  std::int64_t episodes() const { return episodes_; }
 
+  // Tells every actor with steps already taken (a resumed run) to go on from that count.
+  void send_restore();
   // Sends every live actor the policy (version `updates`) with a budget for learner state `updates`.
   void send_policy(QNetwork& net, std::int64_t updates);
   // Sends every live actor its budget for learner state `updates` when it has changed.

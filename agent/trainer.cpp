@@ -40,6 +40,8 @@ struct Trainer::Impl {
   ReturnTracker returns;
   std::vector<SolveCheck> solve_checks;  // of the current run() call
   std::int64_t actor_rank_steps = 0;      // a distributed run's: its actors' steps together
+  std::vector<std::int64_t> actor_steps;  // and each actor's (as the learner last heard), for a resume
+  std::int64_t actor_episodes = 0;        // and the episodes its actors finished
 
   // Run control of the async actor's thread.
   std::atomic<bool> stop{false};
@@ -59,8 +61,9 @@ struct Trainer::Impl {
               Pause pause, Resume resume);
   Summary summary(double wall_s) const;
   Summary loop(const Callbacks& cb, const std::filesystem::path& checkpoint_dir, std::int64_t max_updates);
-  Summary distributed_loop(const Callbacks& cb, Transport* transport);
-  Summary learn_from_actors(const Callbacks& cb, ActorHub& hub);
+  Summary distributed_loop(const Callbacks& cb, const std::filesystem::path& checkpoint_dir, Transport* transport);
+  Summary learn_from_actors(const Callbacks& cb, const std::filesystem::path& checkpoint_dir, ActorHub& hub);
+  void save_distributed(const std::filesystem::path& checkpoint_dir, ActorHub& hub, const Callbacks& cb);
   void save(const std::filesystem::path& file);
 
   // Every piece of state a resumed sync run needs to continue exactly (after the stored config).
@@ -69,6 +72,15 @@ struct Trainer::Impl {
     returns.serialize(a);
     actor->serialize(a);
     learner->serialize(a);
+    if (cfg.distributed.actors > 0) {
+      a(actor_episodes);
+      a(actor_steps);
+      a.check(actor_steps.size() == static_cast<std::size_t>(cfg.distributed.actors), actor_steps.size(),
+              " actors' step counts for ", cfg.distributed.actors, " actors");
+      actor_rank_steps = 0;
+      for (const auto s : actor_steps)
+        actor_rank_steps += s;
+    }
   }
 };
 
@@ -305,14 +317,16 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
 }
 
 // The learner of a distributed run: its actors on `transport`'s ranks 1.., or on threads here.
-Summary Trainer::Impl::distributed_loop(const Callbacks& cb, Transport* transport) {
+Summary Trainer::Impl::distributed_loop(const Callbacks& cb, const std::filesystem::path& checkpoint_dir,
+                                        Transport* transport) {
+  if (actor_steps.empty()) actor_steps.assign(static_cast<std::size_t>(cfg.distributed.actors), 0);
   const int A = cfg.distributed.actors;
   if (transport) {
     if (transport->size() != A + 1)
       raise<ConfigError>("distributed.actors: ", A, " actors need ", A + 1, " ranks (a learner and the actors); this job has ",
                          transport->size());
-    ActorHub hub(cfg, *transport);
-    return learn_from_actors(cb, hub);
+    ActorHub hub(cfg, *transport, actor_steps, actor_episodes);
+    return learn_from_actors(cb, checkpoint_dir, hub);
   }
   auto endpoints = LocalTransport::group(A + 1);
   std::vector<std::thread> threads;
@@ -324,8 +338,8 @@ Summary Trainer::Impl::distributed_loop(const Callbacks& cb, Transport* transpor
       }
     });
   try {
-    ActorHub hub(cfg, endpoints[0]);
-    auto s = learn_from_actors(cb, hub);
+    ActorHub hub(cfg, endpoints[0], actor_steps, actor_episodes);
+    auto s = learn_from_actors(cb, checkpoint_dir, hub);
     for (auto& t : threads)
       t.join();
     return s;
@@ -339,8 +353,11 @@ Summary Trainer::Impl::distributed_loop(const Callbacks& cb, Transport* transpor
 
 // The learner's loop over the hub's messages: transitions into replay, updates at the recipe's ratio, a
 // policy every sync_every updates, metrics and the stop conditions as in loop().
-Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, ActorHub& hub) {
+Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, const std::filesystem::path& checkpoint_dir,
+                                         ActorHub& hub) {
   const auto start = Clock::now();
+  std::int64_t next_checkpoint =
+      cfg.checkpoint_every > 0 ? (hub.steps() / cfg.checkpoint_every + 1) * cfg.checkpoint_every : -1;
   const auto threshold = actor->env().reward_threshold();
   std::int64_t next_metrics = cfg.metrics_every, next_solve_check = 0;
   std::int64_t interval_updates0 = learner->updates();
@@ -348,6 +365,7 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, ActorHub& hub) {
   solve_checks.clear();
   std::vector<EpisodeRecord> episodes;
   std::vector<ActorFailure> failures;
+  hub.send_restore();  // a resumed run: every actor goes on from its step count
   hub.send_policy(*net, learner->updates());
   try {
     while (true) {
@@ -393,6 +411,10 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, ActorHub& hub) {
       }
       const bool solved_stop = solved(known, threshold, next_solve_check, cb, [] {}, [] {});
       const bool all_done = known >= cfg.total_steps && learner->updates() >= learner->updates_due(known);
+      if (next_checkpoint > 0 && known >= next_checkpoint && !checkpoint_dir.empty() && !solved_stop && !all_done) {
+        save_distributed(checkpoint_dir, hub, cb);
+        next_checkpoint = (known / cfg.checkpoint_every + 1) * cfg.checkpoint_every;
+      }
       if (solved_stop || all_done) break;
       if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(20));
     }
@@ -403,11 +425,25 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, ActorHub& hub) {
   }
   hub.stop();
   learner->wait_deploys();
-  auto s = summary(seconds_since(start));
   actor_rank_steps = hub.steps();
+  if (!checkpoint_dir.empty()) save_distributed(checkpoint_dir, hub, cb);
+  auto s = summary(seconds_since(start));
   s.env_steps = actor_rank_steps;
   s.schedule = "distributed";
   return s;
+}
+
+// A distributed run's checkpoint: the learner's state with every actor's step count and the episodes they
+// finished. Transitions still in flight are not in it; a resumed actor goes on from the count the learner
+// heard last, with new episodes.
+void Trainer::Impl::save_distributed(const std::filesystem::path& checkpoint_dir, ActorHub& hub, const Callbacks& cb) {
+  learner->wait_deploys();
+  actor_steps = hub.actor_steps();
+  actor_episodes = hub.episodes();
+  actor_rank_steps = hub.steps();
+  const auto file = checkpoint_dir / ("checkpoint_" + std::to_string(actor_rank_steps) + ".pib");
+  save(file);
+  if (cb.on_checkpoint) cb.on_checkpoint(file);
 }
 
 // A checkpoint: the config the run was built from, then the state. No deploy may be in flight.
@@ -438,8 +474,8 @@ std::unique_ptr<Trainer> Trainer::resume(const std::filesystem::path& checkpoint
 }
 
 Summary Trainer::run(const Callbacks& callbacks, const std::filesystem::path& checkpoint_dir, Transport* actors) {
-  if (impl_->cfg.distributed.actors > 0) return impl_->distributed_loop(callbacks, actors);
   if (!checkpoint_dir.empty()) std::filesystem::create_directories(checkpoint_dir);
+  if (impl_->cfg.distributed.actors > 0) return impl_->distributed_loop(callbacks, checkpoint_dir, actors);
   return impl_->loop(callbacks, checkpoint_dir, 0);
 }
 

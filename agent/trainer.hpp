@@ -68,8 +68,8 @@ class Trainer {
   // (if not empty) every checkpoint_every steps and at the end.
   //
   // With distributed.actors > 0 the actors are the ranks 1.. of `actors` (this process is rank 0), or, when
-  // `actors` is null, threads of this process over a LocalTransport (agent/distributed.hpp). Such a run
-  // writes no checkpoints yet.
+  // `actors` is null, threads of this process over a LocalTransport (agent/distributed.hpp). Its checkpoints
+  // hold the learner's state and every actor's step count; a resumed run's actors go on from those counts.
   Summary run(const Callbacks& callbacks, const std::filesystem::path& checkpoint_dir,
               Transport* actors = nullptr);
 

@@ -89,11 +89,16 @@ struct RlOptions {
 
 void run_rl(const RlOptions& o, MpiSession* mpi) {
   Transport* transport = mpi && mpi->size() > 1 ? &mpi->transport() : nullptr;
-  if (transport && !o.resume.empty())
-    raise<ConfigError>("--resume: distributed runs write no checkpoints yet; run pib rl --resume without mpirun");
   if (transport && transport->rank() > 0) {  // an actor rank: no run directory, no output of its own
-    auto j = load_config(o.config, o.sets);
-    if (o.seed) j["seed"] = *o.seed;
+    nlohmann::json j;
+    if (!o.resume.empty()) {  // the run's own config (rank 0 reads the same from the checkpoint)
+      const auto dir = std::filesystem::is_directory(o.resume) ? std::filesystem::path(o.resume)
+                                                               : std::filesystem::path(o.resume).parent_path();
+      j = read_json_file((dir / "config.json").string());
+    } else {
+      j = load_config(o.config, o.sets);
+      if (o.seed) j["seed"] = *o.seed;
+    }
     const auto cfg = agent::RlConfig::from_json(j);
     if (cfg.distributed.actors != transport->size() - 1)
       raise<ConfigError>("distributed.actors: ", cfg.distributed.actors, " actors need mpirun -np ",

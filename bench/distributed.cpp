@@ -49,7 +49,7 @@ void ingest(benchmark::State& state) {
     for (int b = 0; b < batches; ++b)
       group[1].send(0, pib::agent::encode_transitions(1, 0, static_cast<std::int64_t>(b + 1) * per_batch, 4, batch, {}));
     pib::replay::UniformReplay replay(static_cast<std::size_t>(batches * per_batch), 4);
-    pib::agent::ActorHub hub(cfg, group[0]);
+    pib::agent::ActorHub hub(cfg, group[0], {0}, 0);
     std::vector<pib::agent::EpisodeRecord> episodes;
     std::vector<pib::agent::ActorFailure> failures;
     state.ResumeTiming();
@@ -81,7 +81,7 @@ void policy_message(benchmark::State& state) {
   auto j = default_config();
   j["distributed"] = {{"actors", 1}};
   const auto dcfg = pib::agent::RlConfig::from_json(j);
-  pib::agent::ActorHub hub(dcfg, group[0]);
+  pib::agent::ActorHub hub(dcfg, group[0], {0}, 0);
   std::size_t bytes = 0;
   for (auto _ : state) {
     hub.send_policy(net, 0);

@@ -14,6 +14,7 @@
 #include "common/transport.hpp"
 #include "envs/registry.hpp"
 #include "tests/agent/small_config.hpp"
+#include "tests/temp_dir.hpp"
 
 using pib::agent::RlConfig;
 using pib::agent::Trainer;
@@ -135,4 +136,37 @@ TEST_CASE("a corrupt transition batch is an error naming the actor", "[agent][di
   CHECK_THROWS_WITH(t.run({}, {}, &group[0]), Catch::Contains("message from rank 2"));
   auto wrong = pib::LocalTransport::group(2);
   CHECK_THROWS_WITH(Trainer(cfg).run({}, {}, &wrong[0]), Catch::Contains("this job has 2"));
+}
+
+TEST_CASE("a distributed run resumes from its checkpoint: the learner's state and every actor's count",
+          "[agent][distributed][concurrency]") {
+  pib::test::TempDir dir("dist_resume");
+  auto cfg = distributed_config(3000, 2);
+  cfg.checkpoint_every = 1000;
+  std::vector<std::filesystem::path> files;
+  {
+    Trainer t(cfg);
+    pib::agent::Callbacks cb;
+    cb.on_checkpoint = [&](const std::filesystem::path& f) { files.push_back(f); };
+    t.run(cb, dir.path());
+  }
+  REQUIRE(files.size() >= 3);  // at 1,000 and 2,000 steps (or just past), and at the end
+  auto resumed = Trainer::resume(files[1]);
+  const auto at = resumed->env_steps();
+  CHECK(at >= 2000);
+  CHECK(at < 3000);
+  std::int64_t first_episode = -1;
+  std::vector<pib::agent::IntervalMetrics> intervals;
+  pib::agent::Callbacks cb;
+  cb.on_episode = [&](const pib::agent::EpisodeRecord& e) {
+    if (first_episode < 0) first_episode = e.episode;
+  };
+  cb.on_interval = [&](const pib::agent::IntervalMetrics& im) { intervals.push_back(im); };
+  const auto s = resumed->run(cb, dir.path() / "again");
+  CHECK(s.env_steps >= 3000);
+  CHECK(s.episodes > first_episode);
+  CHECK(first_episode > 0);  // episode numbers go on from the checkpoint's
+  REQUIRE_FALSE(intervals.empty());
+  for (const auto& a : intervals.front().actors)
+    CHECK(a.steps >= at / 2 - 64);  // each actor went on from its count, not from 0
 }

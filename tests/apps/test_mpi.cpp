@@ -122,6 +122,12 @@ TEST_CASE("mpirun -np 3 pib rl: a learner and two actor ranks", "[mpi]") {
   CHECK(last["actors"][0]["rank"] == 1);
   CHECK(last["actors"][1]["rank"] == 2);
   CHECK(last["actors"][1]["steps"].get<int>() > 500);
+  // A resume under the same layout goes on from the last checkpoint (the final one: nothing left to do but
+  // the run ends cleanly with the same step count or more).
+  const auto again = run(mpirun + " -np 3", "rl --resume '" + out.string() + "' --eval-episodes 0", dir.path());
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(nlohmann::json::parse(text_of(out / "summary.json"))["env_steps"].get<int>() >= 3000);
   // Two actors need three ranks.
   const auto bad = run(mpirun + " -np 2", "rl " + config + "--out '" + (dir.path() / "bad").string() + "'", dir.path());
   CHECK(bad.exit_code != 0);
