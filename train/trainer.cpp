@@ -31,6 +31,7 @@ nlohmann::json TrainResult::to_json() const {
   if (!unit_selected_epoch.empty()) j["unit_selected_epoch"] = unit_selected_epoch;
   if (!unit_validation_accuracy.empty()) j["unit_validation_accuracy"] = unit_validation_accuracy;
   if (!decentralised.is_null()) j["decentralised"] = decentralised;
+  if (!device.is_null()) j["device"] = device;
   put("raw_readout", raw_readout);
   put("raw_speckle_readout", raw_speckle_readout);
   put("before_fault", before_fault);
@@ -76,6 +77,17 @@ TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks, 
     if (config.track_readout_every_epoch) result.accuracy_by_pib_epochs = dev.accuracy_by_epochs;
     result.unit_selected_epoch = dev.selected_epoch;
     result.unit_validation_accuracy = dev.validation_accuracy;
+    result.device = nlohmann::json::array();
+    for (const auto& u : dev.chain.units) {  // the PIB devices' ledgers (simulated device time)
+      const auto l = u->ledger();
+      result.device.push_back({{"kind", u->kind()},
+                               {"simulated", true},
+                               {"measure_us", l.measure_us},
+                               {"deploy_us", l.deploy_us},
+                               {"busy_us", l.busy_us},
+                               {"measures", l.measures},
+                               {"deploys", l.deploys}});
+    }
     const Eigen::Index rows = std::min<Eigen::Index>(2000, dev.test.back().rows());
     result.embedding_features = dev.test.back().topRows(rows);
     result.embedding_labels.assign(ctx.data.test.labels.begin(), ctx.data.test.labels.begin() + rows);

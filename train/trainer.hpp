@@ -70,6 +70,8 @@ struct TrainResult {
   std::optional<double> probe_accuracy_random_init, probe_accuracy_raw_pixels;
   // Schedule decentralised: the traffic per phase, each rank's timing and device time (only on rank 0).
   nlohmann::json decentralised;
+  // Supervised PIB on devices (cascade, parallel): every unit's device ledger after the run.
+  nlohmann::json device;
   int rank = 0;  // this process's rank; only rank 0's result is the run's
   double wall_s = 0;
   // The last unit's measured test features (up to 2000 rows) and their labels, for embeddings; not in
