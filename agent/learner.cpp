@@ -2,11 +2,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <sstream>
 #include <thread>
 
-#include <tbb/parallel_invoke.h>
-#include <tbb/task_group.h>
 
 #include "agent/checkpoint_io.hpp"
 
@@ -102,11 +101,12 @@ void Learner::update(std::int64_t steps) {
                                                       rl_target(cfg_.pib.y), actions_, net_.action_count()));
 
   const double lr_now = lr(steps);
-  {  // every unit on its own task: a unit's update reads only its own state and the shared targets
-    tbb::task_group group;
-    for (std::size_t l = 0; l < L; ++l)
-      group.run([this, l, lr_now] { update_unit(l, lr_now); });
-    group.wait();
+  {  // the units split between two threads: a unit's update reads only its own state and the shared targets
+    std::atomic<std::size_t> next{0};
+    pair_.run([&] {
+      for (std::size_t l; (l = next.fetch_add(1, std::memory_order_relaxed)) < L;)
+        update_unit(l, lr_now);
+    });
   }
   for (std::size_t l = 0; l < L; ++l)
     deploy_unit(l);
@@ -136,8 +136,8 @@ void Learner::measure_cascades() {
   for (auto& c : cascades)
     c.out->resize(L);
   std::vector<std::atomic<bool>> done(tasks);
+  std::atomic<bool> failed{false};  // a measure threw: the other worker stops too
   std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};  // a measure threw: the other worker stops too (parallel_invoke rethrows)
   auto worker = [&] {
     for (std::size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
       const std::size_t l = t / C;
@@ -159,10 +159,11 @@ void Learner::measure_cascades() {
       done[t].store(true, std::memory_order_release);
     }
   };
-  if (cfg_.schedule == Schedule::sync && any_drift_)
+  if (cfg_.schedule == Schedule::sync && any_drift_) {
     worker();  // one worker takes every task in order: a drifting device sees its measurements in one order
-  else
-    tbb::parallel_invoke(worker, worker);
+    return;
+  }
+  pair_.run(worker);
 }
 
 // One unit's local update: L_l = L_PIB,l + lambda L_TD,l on its own measured features.

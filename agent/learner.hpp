@@ -5,8 +5,8 @@
 // and its head), deploys the new parameters to the devices, and updates the targets. It also injects the
 // configured faults into the devices.
 //
-// Schedules: both measure the three cascades and update the units as oneTBB tasks (each with its own random
-// stream, so sync stays bit-reproducible); sync runs every deploy to completion, async runs each deploy on
+// Schedules: both measure the three cascades and update the units on two threads (PairWorker; each cascade
+// with its own random stream, so sync stays bit-reproducible); sync runs every deploy to completion, async runs each deploy on
 // its unit's programming thread, overlapping the next update's sampling and measurements (the staleness is
 // recorded).
 //
@@ -23,6 +23,7 @@
 #include "agent/metrics.hpp"
 #include "agent/network.hpp"
 #include "agent/observation.hpp"
+#include "agent/pair_worker.hpp"
 #include "agent/programmer.hpp"
 #include "bottleneck/objectives.hpp"
 #include "replay/uniform_replay.hpp"
@@ -105,6 +106,7 @@ class Learner {
   std::atomic<std::int64_t> updates_{0};
   std::size_t faults_applied_ = 0;  // cfg.faults[0, faults_applied_) are in the devices
   double compute_s_ = 0.0;
+  PairWorker pair_;  // the update's second thread (measurements, unit updates)
   bool any_drift_ = false;  // a unit drifts (Unit::drifts): sync measures its cascades one task at a time
 
   // Scratch of one update.
