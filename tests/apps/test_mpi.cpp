@@ -21,6 +21,7 @@
 namespace fs = std::filesystem;
 using Catch::Contains;
 
+#ifdef PIB_MPIEXEC
 namespace {
 
 using pib::test::text_of;
@@ -50,6 +51,7 @@ nlohmann::json figures(const fs::path& summary) {
 }
 
 }  // namespace
+#endif
 
 #ifdef PIB_MPIEXEC
 const std::string mpirun = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '") +
