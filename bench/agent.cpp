@@ -20,19 +20,14 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/trainer.hpp"
+#include "bench/default_config.hpp"
 #include "common/error.hpp"
 
 namespace {
 
 // configs/cartpole_optical.json of the source tree this benchmark was built from.
 nlohmann::json default_config() {
-  const auto file = std::filesystem::path(PIB_SOURCE_DIR) / "configs" / "cartpole_optical.json";
-  std::ifstream in(file);
-  if (!in) pib::raise<pib::FileError>(file.string(), ": cannot open the default config");
-  auto j = nlohmann::json::parse(in);
-  j["time_scale"] = 1e9;
-  j["checkpoint_every"] = 0;
-  j["metrics_every"] = 1000000;
+  auto j = pib::bench::default_rl_config();
   return j;
 }
 

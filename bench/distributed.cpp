@@ -15,19 +15,14 @@
 #include "agent/distributed.hpp"
 #include "agent/network.hpp"
 #include "agent/trainer.hpp"
+#include "bench/default_config.hpp"
 #include "common/error.hpp"
 #include "common/transport.hpp"
 
 namespace {
 
 nlohmann::json default_config() {
-  const auto file = std::filesystem::path(PIB_SOURCE_DIR) / "configs" / "cartpole_optical.json";
-  std::ifstream in(file);
-  if (!in) pib::raise<pib::FileError>(file.string(), ": cannot open the default config");
-  auto j = nlohmann::json::parse(in);
-  j["time_scale"] = 1e9;
-  j["checkpoint_every"] = 0;
-  j["metrics_every"] = 1000000;
+  auto j = pib::bench::default_rl_config();
   j["stop_when_solved"] = false;
   return j;
 }
