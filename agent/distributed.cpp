@@ -319,8 +319,11 @@ std::int64_t ActorHub::budget(std::int64_t updates) const {
   const auto n = std::max(alive(), 1);
   const auto total = std::max<std::int64_t>(cfg_.learning_starts, 0) +
                      static_cast<std::int64_t>(cfg_.update_every) * (updates + cfg_.distributed.sync_every);
-  // Each actor may also run one batch ahead, so that it is not held at every update.
-  return std::min(cfg_.total_steps, total) / n + cfg_.distributed.batch_transitions;
+  // Each actor may also run one batch ahead, so that it is not held at every update, and one step of all
+  // its environments (it stops when a step would pass the budget), so the actors together always reach
+  // the steps the next update needs.
+  return std::min(cfg_.total_steps, total) / n + cfg_.distributed.batch_transitions +
+         cfg_.distributed.envs_per_actor;
 }
 
 void ActorHub::send_policy(QNetwork& net, std::int64_t updates) {

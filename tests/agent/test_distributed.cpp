@@ -106,6 +106,16 @@ TEST_CASE("distributed actors on threads feed the learner", "[agent][distributed
   CHECK(t.evaluate(2, 1).size() == 2);
 }
 
+TEST_CASE("actors with many environments and small batches still reach every update", "[agent][distributed]") {
+  auto cfg = distributed_config(2500, 2);
+  cfg.distributed.envs_per_actor = 48;  // more than a batch and the budget's update slack together
+  cfg.distributed.batch_transitions = 4;
+  Trainer t(cfg);
+  const auto s = t.run({}, {});
+  CHECK(s.env_steps >= 2500);
+  CHECK(s.updates >= (2500 - 200) / 4 - 1);
+}
+
 TEST_CASE("a failing actor stops the run, or is dropped", "[agent][distributed][concurrency]") {
   pib::envs::register_environment("BreakingCartPole-v0", [] { return std::make_unique<BreakingCartPole>(1200); });
   // Each copy breaks at its 1,200th step (after the 1,024 steps of calibration); 8,000 steps over 2 x 2
