@@ -73,8 +73,8 @@ void run_train(const TrainOptions& o, MpiSession* mpi) {
                        train::schedule_name(cfg.schedule), ")");
   const auto stem = resume ? std::string() : std::filesystem::path(o.config).stem().string();
   // The run directory. One process: made at the first record, after the data are loaded and every unit
-  // config is checked against them, so a config error leaves no directory behind. MPI: rank 0 makes it
-  // now and tells the other ranks. Rank 0 writes metrics.jsonl; under MPI rank r > 0 writes
+  // config is checked against them, so a config error leaves no directory behind (a decentralised run's
+  // checkpoints go there too). MPI: rank 0 makes it now and tells the other ranks. Rank 0 writes metrics.jsonl; under MPI rank r > 0 writes
   // rank<r>/metrics.jsonl.
   std::optional<RunDir> run_dir;
   std::filesystem::path dir;
@@ -96,21 +96,19 @@ void run_train(const TrainOptions& o, MpiSession* mpi) {
     if (!metrics) raise<FileError>(file.string(), ": cannot open for writing");
   };
   if (transport || resume) open_run_dir();
+  train::RunOptions run;
+  run.transport = transport;
+  run.resume = resume;
   train::Callbacks cb;
   cb.on_record = [&](const nlohmann::json& r) {  // the trainer serialises its callbacks
     open_run_dir();
+    if (cfg.schedule == train::Schedule::decentralised && run.checkpoint_dir.empty())
+      run.checkpoint_dir = dir;  // at the first record, before any rank trains (RunOptions)
     metrics << r.dump() << "\n";
     metrics.flush();
   };
   const std::string prefix = transport ? "[rank " + std::to_string(rank) + "] " : "";
   cb.on_progress = [&](const train::Progress& p) { progress_line(prefix + format_progress(p), transport != nullptr); };
-  train::RunOptions run;
-  run.transport = transport;
-  run.resume = resume;
-  if (cfg.schedule == train::Schedule::decentralised) {
-    open_run_dir();
-    run.checkpoint_dir = dir;
-  }
   const auto result = train::run_training(cfg, cb, run);
   open_run_dir();
   if (rank != 0) return;

@@ -88,6 +88,8 @@ struct RunOptions {
   // process.
   Transport* transport = nullptr;
   // Rank r writes its checkpoint to checkpoint_dir / "rank<r>" / "unit.pib" after every epoch (empty: none).
+  // Read only once the run's first record has been reported, so a caller may fill it in from on_record
+  // (pib train makes its run directory there, after the data and unit configs are checked).
   std::filesystem::path checkpoint_dir;
   bool resume = false;  // every rank continues from its checkpoint in checkpoint_dir
 };

@@ -85,7 +85,7 @@ TEST_CASE("pib latency refuses a run directory another process is writing", "[ru
   CHECK_FALSE(fs::exists(out / "config.json"));
 }
 
-TEST_CASE("pib rl and pib latency leave no run directory behind on a unit config error",
+TEST_CASE("pib rl, pib latency and a decentralised pib train leave no run directory behind on a unit config error",
           "[run_dir][program]") {
   TempDir scratch("badunit");
   const fs::path out = scratch.path() / "run";
@@ -102,6 +102,13 @@ TEST_CASE("pib rl and pib latency leave no run directory behind on a unit config
         scratch.path());
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Contains("n_speckle"));
+  }
+  SECTION("train, schedule decentralised (its rank checkpoints go into the run directory)") {
+    const auto r = run_pib("train --config tests/data/hybrid_small.json --set units.1.output_dim=-3 --out '" +
+                               out.string() + "'",
+                           scratch.path());
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Contains("units[1]"));
   }
   CHECK_FALSE(fs::exists(out));
 }
