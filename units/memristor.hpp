@@ -349,11 +349,8 @@ nlohmann::json characterize_memristor(Unit& unit, std::uint64_t seed, int reads 
 DeviceCharacterization characterize_crossbar(Unit& unit, const nlohmann::json& parameters, std::uint64_t seed,
                                              int reads);
 
-// Registry factories (config without the "kind" key).
-std::unique_ptr<Unit> make_memristor_dense_unit(const nlohmann::json& config, std::uint64_t seed);
-std::unique_ptr<Unit> make_memristor_conv1d_unit(const nlohmann::json& config, std::uint64_t seed);
-std::unique_ptr<Unit> make_memristor_conv2d_unit(const nlohmann::json& config, std::uint64_t seed);
-// Registry records of the crossbar kinds (fault model, ideal model, characterization).
+// Registry records of the crossbar kinds (factory of a config without the "kind" key, fault model, ideal
+// model, characterization).
 UnitKind memristor_dense_kind();
 UnitKind memristor_conv1d_kind();
 UnitKind memristor_conv2d_kind();

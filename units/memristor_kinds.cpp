@@ -318,58 +318,36 @@ std::unique_ptr<Unit> MemristorConv2dUnit::clone() const {
   return std::unique_ptr<Unit>(new MemristorConv2dUnit(*this));
 }
 
-std::unique_ptr<Unit> make_memristor_dense_unit(const nlohmann::json& config, std::uint64_t seed) {
-  return std::make_unique<MemristorDenseUnit>(MemristorDenseConfig::from_json(config, "memristor_dense"),
-                                              seed);
+namespace {
+
+// The registry record of a crossbar kind: a `UnitType` built from its `Config` (read under `name`), the
+// ideal model of the same config, the crossbar's characterization and fault model.
+template <typename UnitType, typename Config>
+UnitKind crossbar_kind(const char* name, InputSize input_size) {
+  UnitKind k;
+  k.make = [name](const nlohmann::json& config, std::uint64_t seed) -> std::unique_ptr<Unit> {
+    return std::make_unique<UnitType>(Config::from_json(config, name), seed);
+  };
+  k.input_size = input_size;
+  k.ideal = [](const nlohmann::json& config, const std::string& path) {
+    const auto c = Config::from_json(config, path);
+    return IdealLayer(c.geometry(), c.activation, c.init);
+  };
+  k.characterize = &characterize_crossbar;
+  k.has_fault_model = true;
+  return k;
 }
 
-std::unique_ptr<Unit> make_memristor_conv1d_unit(const nlohmann::json& config, std::uint64_t seed) {
-  return std::make_unique<MemristorConv1dUnit>(MemristorConv1dConfig::from_json(config, "memristor_conv1d"),
-                                               seed);
-}
-
-std::unique_ptr<Unit> make_memristor_conv2d_unit(const nlohmann::json& config, std::uint64_t seed) {
-  return std::make_unique<MemristorConv2dUnit>(MemristorConv2dConfig::from_json(config, "memristor_conv2d"),
-                                               seed);
-}
+}  // namespace
 
 UnitKind memristor_dense_kind() {
-  UnitKind k;
-  k.make = &make_memristor_dense_unit;
-  k.input_size = InputSize::key;
-  k.ideal = [](const nlohmann::json& config, const std::string& path) {
-    const auto c = MemristorDenseConfig::from_json(config, path);
-    return IdealLayer(c.geometry(), c.activation, c.init);
-  };
-  k.characterize = &characterize_crossbar;
-  k.has_fault_model = true;
-  return k;
+  return crossbar_kind<MemristorDenseUnit, MemristorDenseConfig>("memristor_dense", InputSize::key);
 }
-
 UnitKind memristor_conv1d_kind() {
-  UnitKind k;
-  k.make = &make_memristor_conv1d_unit;
-  k.input_size = InputSize::derived;
-  k.ideal = [](const nlohmann::json& config, const std::string& path) {
-    const auto c = MemristorConv1dConfig::from_json(config, path);
-    return IdealLayer(c.geometry(), c.activation, c.init);
-  };
-  k.characterize = &characterize_crossbar;
-  k.has_fault_model = true;
-  return k;
+  return crossbar_kind<MemristorConv1dUnit, MemristorConv1dConfig>("memristor_conv1d", InputSize::derived);
 }
-
 UnitKind memristor_conv2d_kind() {
-  UnitKind k;
-  k.make = &make_memristor_conv2d_unit;
-  k.input_size = InputSize::derived;
-  k.ideal = [](const nlohmann::json& config, const std::string& path) {
-    const auto c = MemristorConv2dConfig::from_json(config, path);
-    return IdealLayer(c.geometry(), c.activation, c.init);
-  };
-  k.characterize = &characterize_crossbar;
-  k.has_fault_model = true;
-  return k;
+  return crossbar_kind<MemristorConv2dUnit, MemristorConv2dConfig>("memristor_conv2d", InputSize::derived);
 }
 
 }  // namespace pib::units
