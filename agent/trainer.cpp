@@ -39,9 +39,17 @@ struct Trainer::Impl {
   std::unique_ptr<Actor> actor;
   ReturnTracker returns;
   std::vector<SolveCheck> solve_checks;  // of the current run() call
-  std::int64_t actor_rank_steps = 0;      // a distributed run's: its actors' steps together
-  std::vector<std::int64_t> actor_steps;  // and each actor's (as the learner last heard), for a resume
-  std::int64_t actor_episodes = 0;        // and the episodes its actors finished
+  // A distributed run's actors: each one's steps (as the learner last heard) and the episodes they
+  // finished, kept from the hub when the run ends or checkpoints (for env_steps and a resume).
+  std::vector<std::int64_t> actor_steps;
+  std::int64_t actor_episodes = 0;
+  void keep_actor_counts(const ActorHub& hub) {
+    actor_steps = hub.actor_steps();
+    actor_episodes = hub.episodes();
+  }
+  std::int64_t actor_rank_steps() const {
+    return std::accumulate(actor_steps.begin(), actor_steps.end(), std::int64_t{0});
+  }
 
   // Run control of the async actor's thread.
   std::atomic<bool> stop{false};
@@ -77,9 +85,6 @@ struct Trainer::Impl {
       a(actor_steps);
       a.check(actor_steps.size() == static_cast<std::size_t>(cfg.distributed.actors), actor_steps.size(),
               " actors' step counts for ", cfg.distributed.actors, " actors");
-      actor_rank_steps = 0;
-      for (const auto s : actor_steps)
-        actor_rank_steps += s;
     }
   }
 };
@@ -425,10 +430,10 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, const std::filesys
   }
   hub.stop();
   learner->wait_deploys();
-  actor_rank_steps = hub.steps();
+  keep_actor_counts(hub);
   if (!checkpoint_dir.empty()) save_distributed(checkpoint_dir, hub, cb);
   auto s = summary(seconds_since(start));
-  s.env_steps = actor_rank_steps;
+  s.env_steps = actor_rank_steps();
   s.schedule = "distributed";
   return s;
 }
@@ -438,10 +443,8 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, const std::filesys
 // heard last, with new episodes.
 void Trainer::Impl::save_distributed(const std::filesystem::path& checkpoint_dir, ActorHub& hub, const Callbacks& cb) {
   learner->wait_deploys();
-  actor_steps = hub.actor_steps();
-  actor_episodes = hub.episodes();
-  actor_rank_steps = hub.steps();
-  const auto file = checkpoint_dir / ("checkpoint_" + std::to_string(actor_rank_steps) + ".pib");
+  keep_actor_counts(hub);
+  const auto file = checkpoint_dir / ("checkpoint_" + std::to_string(actor_rank_steps()) + ".pib");
   save(file);
   if (cb.on_checkpoint) cb.on_checkpoint(file);
 }
@@ -493,7 +496,7 @@ const RlConfig& Trainer::config() const {
   return impl_->cfg;
 }
 std::int64_t Trainer::env_steps() const {
-  return impl_->cfg.distributed.actors > 0 ? impl_->actor_rank_steps : impl_->actor->steps();
+  return impl_->cfg.distributed.actors > 0 ? impl_->actor_rank_steps() : impl_->actor->steps();
 }
 
 std::vector<double> Trainer::evaluate(int episodes, std::uint64_t eval_seed) {

@@ -146,19 +146,17 @@ void run_rl(const RlOptions& o, MpiSession* mpi) {
   std::fprintf(stderr, "pib rl: %s, %zu %s unit(s) (simulated devices), %s, run directory %s\n", cfg.env.c_str(),
                cfg.units.size(), cfg.units[0].value("kind", "?").c_str(), schedule.c_str(), dir.string().c_str());
 
-  std::vector<double> recent;
+  const auto record = [&](const nlohmann::json& r) { metrics << r.dump() << "\n"; };  // one metrics.jsonl line
   agent::Callbacks cb;
   cb.on_episode = [&](const agent::EpisodeRecord& e) {
-    metrics << nlohmann::json{{"type", "episode"},
-                              {"episode", e.episode},
-                              {"return", e.episode_return},
-                              {"length", e.length},
-                              {"step", e.step}}
-                   .dump()
-            << "\n";
+    record({{"type", "episode"},
+            {"episode", e.episode},
+            {"return", e.episode_return},
+            {"length", e.length},
+            {"step", e.step}});
   };
   cb.on_interval = [&](const agent::IntervalMetrics& im) {
-    metrics << interval_json(im).dump() << "\n";
+    record(interval_json(im));
     metrics.flush();
     std::ostringstream line;
     line << "step " << im.step << "/" << cfg.total_steps << "  episodes " << im.episodes << "  mean100 "
@@ -170,21 +168,17 @@ void run_rl(const RlOptions& o, MpiSession* mpi) {
     progress_line(line.str());
   };
   cb.on_fault = [&](std::int64_t step, const agent::FaultEvent& f) {
-    metrics
-        << nlohmann::json{{"type", "fault"}, {"step", step}, {"unit", f.unit}, {"inject", f.inject}}.dump()
-        << "\n";
+    record({{"type", "fault"}, {"step", step}, {"unit", f.unit}, {"inject", f.inject}});
     progress_line("fault injected into unit " + std::to_string(f.unit) + " at step " + std::to_string(step) +
                       ": " + f.inject.dump(),
                   true);
   };
   cb.on_solve_check = [&](const agent::SolveCheck& c) {
-    metrics << nlohmann::json{{"type", "solve_check"},
-                              {"step", c.step},
-                              {"episodes", cfg.solve_check_episodes},
-                              {"mean_return", c.mean_return},
-                              {"passed", c.passed}}
-                   .dump()
-            << "\n";
+    record({{"type", "solve_check"},
+            {"step", c.step},
+            {"episodes", cfg.solve_check_episodes},
+            {"mean_return", c.mean_return},
+            {"passed", c.passed}});
     progress_line("step " + std::to_string(c.step) + ": the 100-episode mean is at the threshold; greedy check over " +
                       std::to_string(cfg.solve_check_episodes) + " episodes: " + fixed(c.mean_return, 1) +
                       (c.passed ? " (solved)" : " (below: training on)"),
@@ -192,7 +186,7 @@ void run_rl(const RlOptions& o, MpiSession* mpi) {
   };
   cb.on_checkpoint = [&](const std::filesystem::path&) {};
   cb.on_actor_failure = [&](int rank, const std::string& message) {
-    metrics << nlohmann::json{{"type", "actor_failure"}, {"rank", rank}, {"message", message}}.dump() << "\n";
+    record({{"type", "actor_failure"}, {"rank", rank}, {"message", message}});
     progress_line("actor rank " + std::to_string(rank) + " failed and was dropped: " + message, true);
   };
   auto summary = trainer->run(cb, dir, transport);
