@@ -106,12 +106,17 @@ void Actor::serialize(Archive& a) {
   a(episode_return_);
   a(episode_length_);
   a(obs_);
-  envs::EnvState es;
-  if constexpr (!Archive::loading) es = env_->get_state();
+  // An environment that cannot expose its state (a Python one) is saved with elapsed_steps -1; a resumed run
+  // then starts a new episode where the interrupted one was, and drops that episode's pending n-step returns.
+  envs::EnvState es{{}, -1};
+  if constexpr (!Archive::loading) {
+    if (env_->supports_state()) es = env_->get_state();
+  }
   a(es.values);
   a(es.elapsed_steps);
+  const bool restart = Archive::loading && episode_running_ && (es.elapsed_steps < 0 || !env_->supports_state());
   if constexpr (Archive::loading) {
-    if (episode_running_) env_->set_state(es.values, es.elapsed_steps);
+    if (episode_running_ && !restart) env_->set_state(es.values, es.elapsed_steps);
   }
   std::deque<NStepAggregator::Pending> pending = nstep_.pending();
   auto count = static_cast<std::uint64_t>(pending.size());
@@ -122,7 +127,14 @@ void Actor::serialize(Archive& a) {
     a(p.start);
     a(p.reward);
   }
-  if constexpr (Archive::loading) nstep_.restore(std::move(pending));
+  if constexpr (Archive::loading) {
+    if (restart) {
+      episode_running_ = false;
+      ++episode_;
+    } else {
+      nstep_.restore(std::move(pending));
+    }
+  }
   a(rng_);
 }
 

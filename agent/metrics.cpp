@@ -19,6 +19,7 @@ nlohmann::json Summary::to_json() const {
   j["wall_s"] = wall_s;
   j["compute_s"] = compute_s;
   j["schedule"] = schedule;
+  j["interrupted"] = interrupted;
   j["device"] = device;
   j["devices_simulated"] = true;
   return j;

@@ -75,6 +75,7 @@ struct Summary {
   double wall_s = 0.0;
   double compute_s = 0.0;  // learner wall time spent in updates
   std::string schedule;
+  bool interrupted = false;  // stopped by Trainer::request_stop (Ctrl-C) before its end
   nlohmann::json device;  // per unit: kind, timing, ledger
   nlohmann::json to_json() const;
 };

@@ -53,6 +53,7 @@ struct Trainer::Impl {
 
   // Run control of the async actor's thread.
   std::atomic<bool> stop{false};
+  std::atomic<bool> stop_requested{false};  // Trainer::request_stop: end the run at the next pass
   std::atomic<bool> pause_requested{false};
   std::atomic<bool> actor_paused{false};
   std::atomic<bool> actor_finished{false};
@@ -301,7 +302,7 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
         resume_actor();
         next_checkpoint = (actor->steps() / cfg.checkpoint_every + 1) * cfg.checkpoint_every;
       }
-      if (solved_stop || updates_done || all_done) break;
+      if (solved_stop || updates_done || all_done || stop_requested.load(std::memory_order_relaxed)) break;
       if (async && !did_update) std::this_thread::yield();
     }
   } catch (...) {
@@ -318,7 +319,9 @@ Summary Trainer::Impl::loop(const Callbacks& cb, const std::filesystem::path& ch
     save(file);
     if (cb.on_checkpoint) cb.on_checkpoint(file);
   }
-  return summary(seconds_since(start));
+  auto s = summary(seconds_since(start));
+  s.interrupted = stop_requested.exchange(false);
+  return s;
 }
 
 // The learner of a distributed run: its actors on `transport`'s ranks 1.., or on threads here.
@@ -420,7 +423,7 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, const std::filesys
         save_distributed(checkpoint_dir, hub, cb);
         next_checkpoint = (known / cfg.checkpoint_every + 1) * cfg.checkpoint_every;
       }
-      if (solved_stop || all_done) break;
+      if (solved_stop || all_done || stop_requested.load(std::memory_order_relaxed)) break;
       if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(20));
     }
   } catch (...) {
@@ -435,6 +438,7 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, const std::filesys
   auto s = summary(seconds_since(start));
   s.env_steps = actor_rank_steps();
   s.schedule = "distributed";
+  s.interrupted = stop_requested.exchange(false);
   return s;
 }
 
@@ -481,6 +485,8 @@ Summary Trainer::run(const Callbacks& callbacks, const std::filesystem::path& ch
   if (impl_->cfg.distributed.actors > 0) return impl_->distributed_loop(callbacks, checkpoint_dir, actors);
   return impl_->loop(callbacks, checkpoint_dir, 0);
 }
+
+void Trainer::request_stop() { impl_->stop_requested.store(true, std::memory_order_relaxed); }
 
 Summary Trainer::run_updates(std::int64_t updates, const Callbacks& callbacks) {
   PIB_EXPECTS(updates > 0, "run_updates needs a positive count, got ", updates);

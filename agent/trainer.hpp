@@ -73,6 +73,11 @@ class Trainer {
   Summary run(const Callbacks& callbacks, const std::filesystem::path& checkpoint_dir,
               Transport* actors = nullptr);
 
+  // Asks a running `run` to stop at its next pass (between environment steps): it writes its checkpoint and
+  // returns a Summary with interrupted = true. Safe from any thread and from a signal handler (one lock-free
+  // atomic store); a request made before `run` starts ends that run at once.
+  void request_stop();
+
   // Runs exactly `updates` more learner updates (the latency experiment), then returns.
   Summary run_updates(std::int64_t updates, const Callbacks& callbacks);
 

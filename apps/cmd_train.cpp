@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/command.hpp"
-#include "apps/run_dir.hpp"
+#include "common/run_dir.hpp"
 #include "apps/mpi.hpp"
 #include "train/trainer.hpp"
 

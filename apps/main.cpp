@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/command.hpp"
+#include "apps/interrupt.hpp"
 #include "common/error.hpp"
 
 namespace pib::apps {
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const pib::apps::Interrupted& e) {
+    std::cerr << "pib: " << e.what() << "\n";
+    return 130;
   } catch (const pib::Error& e) {
     std::cerr << "pib: error: " << e.what() << "\n";
     return 2;

@@ -62,6 +62,13 @@ class EpisodeEndedError : public StateError {
   using StateError::StateError;
 };
 
+// The environment's own code failed or broke the contract: a user environment (e.g. one written in Python)
+// raised, or returned an observation of the wrong shape or type. The agent adds the episode and the step.
+class EnvironmentError : public Error {
+ public:
+  using Error::Error;
+};
+
 // ---- spaces -------------------------------------------------------------------------------------------
 
 // A box of float observations: element i lies in [low[i], high[i]] (bounds may be +-infinity).

@@ -22,6 +22,11 @@ EnvironmentFactory native(const std::string& id) {
 struct Registry {
   std::mutex mutex;
   std::map<std::string, EnvironmentFactory> factories;
+  struct Family {
+    std::string usage;
+    FamilyFactory factory;
+  };
+  std::map<std::string, Family> families;  // by prefix
 
   Registry() {
     // The built-in environments: one line each.
@@ -40,19 +45,30 @@ Registry& registry() {
 
 std::unique_ptr<Environment> make(const std::string& id) {
   EnvironmentFactory factory;
+  FamilyFactory family;
   {
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
-    const auto it = r.factories.find(id);
-    if (it == r.factories.end()) {
-      std::ostringstream known;
-      for (const auto& [name, unused] : r.factories)
-        known << (known.tellp() > 0 ? ", " : "") << name;
-      raise<UnknownEnvironmentError>("unknown environment id '", id, "': known ids are ", known.str());
+    if (const auto it = r.factories.find(id); it != r.factories.end()) {
+      factory = it->second;
+    } else {
+      std::size_t longest = 0;
+      for (const auto& [prefix, f] : r.families)
+        if (id.starts_with(prefix) && prefix.size() > longest) {
+          longest = prefix.size();
+          family = f.factory;
+        }
+      if (!family) {
+        std::ostringstream known;
+        for (const auto& [name, unused] : r.factories)
+          known << (known.tellp() > 0 ? ", " : "") << name;
+        for (const auto& [prefix, f] : r.families)
+          known << ", " << f.usage;
+        raise<UnknownEnvironmentError>("unknown environment id '", id, "': known ids are ", known.str());
+      }
     }
-    factory = it->second;
   }
-  return factory();
+  return factory ? factory() : family(id);
 }
 
 std::vector<std::string> registered_ids() {
@@ -71,6 +87,24 @@ void register_environment(const std::string& id, EnvironmentFactory factory) {
   std::lock_guard lock(r.mutex);
   if (!r.factories.emplace(id, std::move(factory)).second)
     raise<InvalidArgument>("register_environment: the id '", id, "' is already registered");
+}
+
+std::vector<std::pair<std::string, std::string>> registered_families() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [prefix, f] : r.families)
+    out.emplace_back(prefix, f.usage);
+  return out;
+}
+
+void register_family(const std::string& prefix, const std::string& usage, FamilyFactory factory) {
+  if (prefix.empty()) raise<InvalidArgument>("register_family: the prefix is empty");
+  if (!factory) raise<InvalidArgument>("register_family: the factory for '", prefix, "' is empty");
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  if (!r.families.emplace(prefix, Registry::Family{usage, std::move(factory)}).second)
+    raise<InvalidArgument>("register_family: the prefix '", prefix, "' is already registered");
 }
 
 }  // namespace pib::envs

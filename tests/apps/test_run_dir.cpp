@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "apps/run_dir.hpp"
+#include "common/run_dir.hpp"
 #include "common/error.hpp"
 #include "tests/apps/run_pib.hpp"
 #include "tests/temp_dir.hpp"
@@ -36,11 +36,11 @@ TEST_CASE("a run directory has one writer: a second lock fails naming the holder
   TempDir dir("lock");
   const std::string pid = std::to_string(::getpid());
   {
-    pib::apps::RunDirLock first(dir.path());
+    pib::RunDirLock first(dir.path());
     CHECK(text_of(dir.path() / ".lock") == pid + "\n");
     // A second open file description in this process is a second writer as far as flock is concerned.
-    CHECK_THROWS_AS(pib::apps::RunDirLock(dir.path()), pib::StateError);
-    CHECK_THROWS_WITH(pib::apps::RunDirLock(dir.path()),
+    CHECK_THROWS_AS(pib::RunDirLock(dir.path()), pib::StateError);
+    CHECK_THROWS_WITH(pib::RunDirLock(dir.path()),
                       Contains(dir.path().string()) && Contains("process " + pid));
     // So is another process.
     const pid_t child = ::fork();
@@ -48,7 +48,7 @@ TEST_CASE("a run directory has one writer: a second lock fails naming the holder
     if (child == 0) {
       int code = 1;
       try {
-        pib::apps::RunDirLock second(dir.path());
+        pib::RunDirLock second(dir.path());
       } catch (const pib::StateError& e) {
         code = std::string(e.what()).find("process " + pid) == std::string::npos ? 2 : 0;
       } catch (...) {
@@ -62,12 +62,12 @@ TEST_CASE("a run directory has one writer: a second lock fails naming the holder
     CHECK(WEXITSTATUS(status) == 0);
   }
   // Released: the next writer gets it and writes its own pid.
-  pib::apps::RunDirLock again(dir.path());
+  pib::RunDirLock again(dir.path());
   CHECK(text_of(dir.path() / ".lock") == pid + "\n");
   // make_run_dir locks too.
-  CHECK_THROWS_WITH(pib::apps::make_run_dir(dir.path().string(), "x", 0), Contains("process " + pid));
+  CHECK_THROWS_WITH(pib::make_run_dir(dir.path().string(), "x", 0), Contains("process " + pid));
   again.release();
-  const auto run = pib::apps::make_run_dir(dir.path().string(), "x", 0);
+  const auto run = pib::make_run_dir(dir.path().string(), "x", 0);
   CHECK(run.path == dir.path());
 }
 
@@ -75,7 +75,7 @@ TEST_CASE("pib latency refuses a run directory another process is writing", "[ru
   TempDir scratch("busy");
   const fs::path out = scratch.path() / "run";
   fs::create_directories(out);
-  const pib::apps::RunDirLock held(out);
+  const pib::RunDirLock held(out);
   const auto r =
       run_pib("latency --config configs/latency.json --set updates=1 --set warmup_updates=1 --out '" +
                   out.string() + "'",

@@ -1,5 +1,5 @@
 #pragma once
-// Shared plumbing of the long-running commands (rl, latency, train): loading a JSON config with --set
+// Shared plumbing of the long-running runs (pib rl, latency, train, and the Python module): loading a JSON config with --set
 // overrides, creating and locking the run directory, writing JSON files atomically, and the progress line.
 
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include "common/config.hpp"
 #include "common/error.hpp"
 
-namespace pib::apps {
+namespace pib {
 
 // Reads a JSON file; a missing file or malformed JSON is a FileError naming the file (and the position).
 inline nlohmann::json read_json_file(const std::string& path) {
@@ -142,4 +142,4 @@ inline void progress_line(const std::string& text, bool final = false) {
   std::fflush(stderr);
 }
 
-}  // namespace pib::apps
+}  // namespace pib
