@@ -11,6 +11,10 @@
 #include "apps/command.hpp"
 #include "apps/interrupt.hpp"
 #include "common/error.hpp"
+#include "envs/registry.hpp"
+#ifdef PIB_WITH_PYTHON
+#include "python/bridge.hpp"
+#endif
 
 namespace pib::apps {
 namespace {
@@ -31,9 +35,23 @@ std::vector<RegisteredCommand> registered_commands() {
   return commands;
 }
 
+// Environments written in Python: `--set env=python:MODULE:FACTORY` (the interpreter starts on first use).
+void register_python_environments() {
+#ifdef PIB_WITH_PYTHON
+  pib::python::register_family();
+#else
+  pib::envs::register_family("python:", "python:MODULE:FACTORY (needs pib built with Python)", [](const std::string& id)
+                                 -> std::unique_ptr<pib::envs::Environment> {
+    pib::raise<pib::ConfigError>("env: '", id, "' is a Python environment, but this pib was built without Python: ",
+                                 "install python3-dev and pybind11-dev (tools/install-deps.sh) and rebuild");
+  });
+#endif
+}
+
 }  // namespace pib::apps
 
 int main(int argc, char** argv) {
+  pib::apps::register_python_environments();
   CLI::App app{"pib: deep physical neural networks trained with the physical information bottleneck"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "pib 0.1.0");

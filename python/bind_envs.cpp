@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include "common/random.hpp"
 #include "envs/registry.hpp"
 #include "envs/vector_env.hpp"
 #include "python/bindings.hpp"
@@ -136,6 +137,17 @@ void bind_envs(py::module_& m) {
                 view(reinterpret_cast<const bool*>(e.truncated().data()), {n}, self), py::dict());
           },
           "actions"_a, "One step of every copy: (observations, rewards, terminated, truncated, info)");
+
+  py::class_<Rng>(m, "Rng",
+                  "The generator pib's native environments draw from (xoshiro256++), so that an environment "
+                  "written in Python can reproduce a native one's resets")
+      .def(py::init<std::uint64_t>(), "seed"_a = 0)
+      .def("reseed", &Rng::reseed, "seed"_a)
+      .def("uniform", py::overload_cast<double, double>(&Rng::uniform), "low"_a = 0.0, "high"_a = 1.0,
+           "A double uniform in [low, high)")
+      .def("below", &Rng::below, "n"_a, "An integer uniform in [0, n)")
+      .def("__copy__", [](const Rng& r) { return Rng(r); })
+      .def("__deepcopy__", [](const Rng& r, py::dict) { return Rng(r); }, "memo"_a);
 
   m.def(
       "make", [](const std::string& id) { return Env(envs::make(id)); }, "id"_a,

@@ -28,6 +28,7 @@ class StopOnInterrupt {
     current().store(&t);
     struct sigaction sa {};
     sa.sa_handler = [](int) {
+      fired().store(true);
       if (auto* t = current().load()) t->request_stop();
     };
     sigemptyset(&sa.sa_mask);
@@ -37,10 +38,16 @@ class StopOnInterrupt {
     if (installed_) sigaction(SIGINT, &previous_, nullptr);
     current().store(nullptr);
   }
+  // Whether Ctrl-C ended the run (rather than Trainer.stop()); reads and clears.
+  static bool take_fired() { return fired().exchange(false); }
 
  private:
   static unsigned long main_thread_id() {
     return py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+  }
+  static std::atomic<bool>& fired() {
+    static std::atomic<bool> f{false};
+    return f;
   }
   static std::atomic<agent::Trainer*>& current() {
     static std::atomic<agent::Trainer*> t{nullptr};
@@ -101,7 +108,7 @@ class Trainer {
       py::gil_scoped_release free;
       summary = run_->run(cb, say, eval_episodes);
     }
-    if (summary.value("interrupted", false)) {
+    if (StopOnInterrupt::take_fired()) {
       PyErr_SetString(PyExc_KeyboardInterrupt,
                       ("interrupted; the checkpoint is in " + run_->dir().string() +
                        " (pib.rl.Trainer.resume continues it)")
@@ -117,6 +124,8 @@ class Trainer {
     py::gil_scoped_release free;
     return run_->trainer().evaluate(episodes, s);
   }
+
+  void stop() { run_->trainer().request_stop(); }
 
   void save(const std::filesystem::path& path) {
     py::gil_scoped_release free;
@@ -147,6 +156,9 @@ void bind_rl(py::module_& m) {
            "writes a checkpoint and raises KeyboardInterrupt.")
       .def("evaluate", &Trainer::evaluate, "episodes"_a = 100, "seed"_a = py::none(),
            "Greedy returns of the current network over fresh episodes")
+      .def("stop", &Trainer::stop,
+           "Asks the running run() to stop between two steps (e.g. from a callback): it writes a checkpoint "
+           "and returns a summary with interrupted = True")
       .def("save", &Trainer::save, "path"_a, "Writes a checkpoint (atomically)")
       .def_static(
           "resume",

@@ -59,14 +59,17 @@ std::shared_ptr<py::object> shared(py::object o) {
 // The error being handled, with its Python traceback.
 std::string describe(py::error_already_set& e) {
   try {
-    const auto lines = py::module_::import("traceback").attr("format_exception")(e.type(), e.value(), e.trace());
+    const auto none = py::none();
+    const auto arg = [&](const py::object& o) -> py::handle { return o ? o : none; };
+    const auto lines =
+        py::module_::import("traceback").attr("format_exception")(arg(e.type()), arg(e.value()), arg(e.trace()));
     std::string out;
     for (const auto& l : lines)
       out += l.cast<std::string>();
     while (!out.empty() && out.back() == '\n')
       out.pop_back();
     return out;
-  } catch (const py::error_already_set&) {
+  } catch (const std::exception&) {
     return e.what();
   }
 }
