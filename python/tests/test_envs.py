@@ -57,17 +57,21 @@ def test_python_environment_through_the_bridge_equals_the_native_one():
     assert bridged.id == "python:cartpole_env:make_env"
     assert bridged.max_episode_steps == 500 and bridged.reward_threshold == 475.0
     rng = np.random.default_rng(0)
-    for episode in range(3):
+    steps = 0
+    for episode in range(30):
         o1, _ = native.reset(seed=100 + episode)
         o2, _ = bridged.reset(seed=100 + episode)
         np.testing.assert_array_equal(o1, o2)
         done = False
-        while not done:
-            a = int(rng.integers(2))
+        while not done:  # a balancing policy with 10 % random actions: long episodes
+            a = int(o1[2] + 0.3 * o1[3] > 0) if rng.random() > 0.1 else int(rng.integers(2))
+            steps += 1
             r1, r2 = native.step(a), bridged.step(a)
             np.testing.assert_array_equal(r1[0], r2[0])
             assert r1[1:4] == r2[1:4]
             done = r1[2] or r1[3]
+            o1 = r1[0]
+    assert steps > 5000
 
 
 def test_register_a_python_environment_by_id():
