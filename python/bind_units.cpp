@@ -107,6 +107,7 @@ class PyUnit {
       raise<InvalidArgument>("deploy: parameters: expected shape (", n,
                              ",) (the unit's parameter_count), got ", shape_of(parameters));
     const Eigen::Map<const units::Vector> p(parameters.data(), n);
+    if (!p.allFinite()) raise<InvalidArgument>("deploy: parameters: a value is NaN or infinite");
     py::gil_scoped_release free;
     std::lock_guard lock(deploy_.mutex);
     unit_->deploy(p, deploy_.rng);
