@@ -124,9 +124,9 @@ py::array as_array(py::handle a) {
   return py::module_::import("numpy").attr("asarray")(a);
 }
 
-py::tuple pib_loss(const Array& xa, py::handle y_obj, const Array& za, double alpha, double beta,
-                   py::handle z_width, const std::string& z_kernel, py::handle x_width, double sigma_y,
-                   std::optional<int> n_classes, py::handle actions_obj, std::optional<int> n_actions) {
+py::tuple pib_loss(const Array& xa, py::object y_obj, const Array& za, double alpha, double beta,
+                   py::object z_width, const std::string& z_kernel, py::object x_width, double sigma_y,
+                   std::optional<int> n_classes, py::object actions_obj, std::optional<int> n_actions) {
   const py::array y_in = as_array(y_obj);
   std::optional<py::array> actions_in;
   if (!actions_obj.is_none()) actions_in = as_array(actions_obj);
@@ -182,7 +182,7 @@ py::tuple pib_loss(const Array& xa, py::handle y_obj, const Array& za, double al
 void bind_info(py::module_& m) {
   m.def(
       "kernel_width",
-      [](const Array& X, py::handle width) {
+      [](const Array& X, py::object width) {
         const auto x = samples(X, "kernel_width: X");
         const KernelWidth w = read_width(width, "width");
         py::gil_scoped_release free;
@@ -197,7 +197,7 @@ fixed sigma), or a width object as in a config: {"rule": "knn" | "fixed" | "silv
 
   m.def(
       "gram",
-      [](const Array& X, const std::string& kernel, py::handle width) {
+      [](const Array& X, const std::string& kernel, py::object width) {
         const auto x = samples(X, "gram: X");
         const GramSpec s = spec(kernel, width, "kernel", "width");
         Matrix K;
@@ -215,7 +215,7 @@ kernel "linear": K = X X^T (width unused).)");
 
   m.def(
       "entropy",
-      [](const Array& X, double alpha, const std::string& kernel, py::handle width) {
+      [](const Array& X, double alpha, const std::string& kernel, py::object width) {
         const auto x = samples(X, "entropy: X");
         const GramSpec s = spec(kernel, width, "kernel", "width");
         py::gil_scoped_release free;
@@ -230,8 +230,8 @@ entropy -sum lambda log2 lambda; alpha = 2 is -log2 |A|_F^2. ValueError for alph
 
   m.def(
       "joint_entropy",
-      [](const Array& X, const Array& Y, double alpha, const std::string& x_kernel, py::handle x_width,
-         const std::string& y_kernel, py::handle y_width) {
+      [](const Array& X, const Array& Y, double alpha, const std::string& x_kernel, py::object x_width,
+         const std::string& y_kernel, py::object y_width) {
         const auto x = samples(X, "joint_entropy: X");
         const auto y = samples(Y, "joint_entropy: Y");
         check_rows(y.rows(), x.rows(), "joint_entropy: Y", Y);
@@ -247,8 +247,8 @@ two batches of the same n samples, in bits. Kernels and widths of each as in ent
 
   m.def(
       "mutual_information",
-      [](const Array& X, const Array& Y, double alpha, const std::string& x_kernel, py::handle x_width,
-         const std::string& y_kernel, py::handle y_width) {
+      [](const Array& X, const Array& Y, double alpha, const std::string& x_kernel, py::object x_width,
+         const std::string& y_kernel, py::object y_width) {
         const auto x = samples(X, "mutual_information: X");
         const auto y = samples(Y, "mutual_information: Y");
         check_rows(y.rows(), x.rows(), "mutual_information: Y", Y);

@@ -234,7 +234,7 @@ void bind_units(py::module_& m) {
            "differentiate their digital layer at the measured camera frame")
       .def(
           "inject_faults",
-          [](PyUnit& u, py::handle faults) { u.inject_faults(from_python(faults, "faults")); }, "faults"_a,
+          [](PyUnit& u, py::object faults) { u.inject_faults(from_python(faults, "faults")); }, "faults"_a,
           "Injects faults (the kind's fault JSON, e.g. {\"adc_channels\": [{\"channel\": 0, \"mode\": "
           "\"zero\"}]}) for the measures that start after the call")
       .def("__repr__", [](const PyUnit& u) {
@@ -245,7 +245,7 @@ void bind_units(py::module_& m) {
 
   m.def(
       "make_unit",
-      [](py::handle config, std::uint64_t seed) {
+      [](py::dict config, std::uint64_t seed) {
         return std::make_unique<PyUnit>(from_python(config, "unit"), seed);
       },
       "config"_a, "seed"_a = 0,
