@@ -38,6 +38,12 @@ def test_async_schedule_with_a_python_environment(tmp_path):
     assert summary["env_steps"] == 3000 and len(returns) == summary["episodes"] > 0
 
 
+def test_distributed_actor_threads_step_python_environments(tmp_path):
+    cfg = small_config(env=PyCartPole, total_steps=4000, distributed={"actors": 2, "envs_per_actor": 2})
+    summary = pib.rl.Trainer(cfg, out=str(tmp_path / "d"), progress=False).run(eval_episodes=2)
+    assert summary["schedule"] == "distributed" and summary["env_steps"] >= 4000 and summary["episodes"] > 0
+
+
 def test_exception_in_step_names_environment_episode_step_and_keeps_the_checkpoint(tmp_path):
     out = tmp_path / "run"
     cfg = small_config(env=broken_envs.RaisesInStep, total_steps=5000, checkpoint_every=200)
