@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "bottleneck/simd.hpp"
@@ -154,15 +155,23 @@ double KernelWidth::select_from_distances(const Eigen::Ref<const Matrix>& D2, Ei
     case WidthRule::knn: {
       // Mean over samples of the mean distance to the min(k, n-1) nearest other samples.
       const Eigen::Index n = D2.rows();
+      // Per row, the kk smallest by insertion into a sorted buffer (kk is small: most values fail the first
+      // comparison), summed in ascending order.
       const auto kk = static_cast<std::size_t>(std::min<Eigen::Index>(k, n - 1));
-      scratch.resize(static_cast<std::size_t>(n - 1));
+      scratch.resize(kk);
       double total = 0.0;
       for (Eigen::Index i = 0; i < n; ++i) {
-        std::size_t m = 0;
-        for (Eigen::Index j = 0; j < n; ++j)
-          if (j != i) scratch[m++] = D2(i, j);
-        std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(kk - 1),
-                         scratch.end());
+        std::fill(scratch.begin(), scratch.end(), std::numeric_limits<double>::infinity());
+        double worst = std::numeric_limits<double>::infinity();
+        for (Eigen::Index j = 0; j < n; ++j) {
+          const double v = D2(i, j);
+          if (j == i || !(v < worst)) continue;
+          std::size_t t = kk - 1;
+          for (; t > 0 && scratch[t - 1] > v; --t)
+            scratch[t] = scratch[t - 1];
+          scratch[t] = v;
+          worst = scratch[kk - 1];
+        }
         for (std::size_t t = 0; t < kk; ++t)
           total += std::sqrt(scratch[t]);
       }

@@ -74,4 +74,22 @@ void dense_gradient(Activation activation, const Eigen::Ref<const Matrix>& x,
   }
 }
 
+void dense_gradient_single(Activation activation, const Eigen::Ref<const Matrix>& x,
+                           const Eigen::Ref<const Matrix>& z, const Eigen::Ref<const Matrix>& dL_dZ,
+                           Eigen::Ref<Vector> grad) {
+  const Eigen::Index in = x.cols(), out = z.cols();
+  PIB_EXPECTS(x.rows() == z.rows() && dL_dZ.rows() == z.rows() && dL_dZ.cols() == out, "shapes: x ", x.rows(),
+              "x", in, ", z ", z.rows(), "x", out, ", dL/dZ ", dL_dZ.rows(), "x", dL_dZ.cols());
+  PIB_EXPECTS(grad.size() == dense_parameter_count(in, out), "grad has ", grad.size(), " values, expected ",
+              dense_parameter_count(in, out));
+  using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Matrix dpre;
+  activation_backward(activation, z, dL_dZ, dpre);
+  const MatrixF xf = x.cast<float>(), df = dpre.cast<float>();
+  MatrixF gw(in, out);
+  gw.noalias() = xf.transpose() * df;
+  Eigen::Map<Matrix>(grad.data(), in, out) = gw.cast<double>();
+  grad.tail(out) = dpre.colwise().sum().transpose();
+}
+
 }  // namespace pib::units

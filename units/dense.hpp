@@ -56,4 +56,10 @@ void dense_gradient(Activation activation, const Eigen::Ref<const Matrix>& x,
                     const Eigen::Ref<const Matrix>& z, const Eigen::Ref<const Matrix>& dL_dZ,
                     Eigen::Ref<Vector> grad, Matrix* dL_dX = nullptr, const Vector* w_flat = nullptr);
 
+// The same gradient of W with its GEMM in single precision (b's stays in double): for inputs that are already
+// single-precision data, e.g. an optical unit's 8-bit camera frame. No dL/dX.
+void dense_gradient_single(Activation activation, const Eigen::Ref<const Matrix>& x,
+                           const Eigen::Ref<const Matrix>& z, const Eigen::Ref<const Matrix>& dL_dZ,
+                           Eigen::Ref<Vector> grad);
+
 }  // namespace pib::units

@@ -521,7 +521,8 @@ void OpticalUnit::measure(const Eigen::Ref<const Matrix>& input, Measurement& ou
 
 void OpticalUnit::gradient(const Measurement& m, const Eigen::Ref<const Matrix>& dL_dZ,
                            Eigen::Ref<Vector> grad) const {
-  dense_gradient(config_.activation, m.response, m.output, dL_dZ, grad);
+  // The frame is 8-bit camera data: the W gradient's GEMM runs in single precision.
+  dense_gradient_single(config_.activation, m.response, m.output, dL_dZ, grad);
 }
 
 void OpticalUnit::deploy(const Eigen::Ref<const Vector>& parameters, Rng& /*rng*/) {
