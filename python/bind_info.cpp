@@ -33,15 +33,6 @@ using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 constexpr double kDefaultAlpha = bottleneck::PibConfig{}.alpha;
 constexpr double kDefaultBeta = bottleneck::PibConfig{}.beta;
 
-std::string shape_of(const py::array& a) {
-  std::ostringstream s;
-  s << "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i)
-    s << (i ? ", " : "") << a.shape(i);
-  s << (a.ndim() == 1 ? ",)" : ")");
-  return s.str();
-}
-
 // A batch: a 2-D array (n x d) or a 1-D array (n samples of one value); ValueError naming the expected shape.
 Eigen::Map<const Matrix> samples(const Array& a, const std::string& what) {
   if (a.ndim() == 1) return {a.data(), a.shape(0), 1};

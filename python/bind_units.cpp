@@ -26,15 +26,6 @@ namespace {
 
 using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
-std::string shape_of(const py::array& a) {
-  std::ostringstream s;
-  s << "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i)
-    s << (i ? ", " : "") << a.shape(i);
-  s << (a.ndim() == 1 ? ",)" : ")");
-  return s.str();
-}
-
 // A view of a C-contiguous 2-D array with `cols` columns and at least one row; ValueError naming the
 // expected shape otherwise.
 Eigen::Map<const units::Matrix> batch(const Array& a, Eigen::Index cols, const char* what, const char* dim) {

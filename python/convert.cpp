@@ -1,3 +1,4 @@
+#include <sstream>
 #include <string>
 
 #include "common/error.hpp"
@@ -69,6 +70,15 @@ nlohmann::json from_python(py::handle o, const std::string& what) {
   if (py::hasattr(o, "item") && py::hasattr(o, "dtype")) return from_python(o.attr("item")(), what);
   raise<InvalidArgument>(what, ": a ", py::str(py::type::handle_of(o).attr("__name__")).cast<std::string>(),
                          " cannot go into a JSON config");
+}
+
+std::string shape_of(const py::array& a) {
+  std::ostringstream s;
+  s << "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i)
+    s << (i ? ", " : "") << a.shape(i);
+  s << (a.ndim() == 1 ? ",)" : ")");
+  return s.str();
 }
 
 }  // namespace pib::python
