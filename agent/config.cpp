@@ -50,6 +50,7 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
   r.get("lambda_td", c.lambda_td);
   r.get("learning_starts", c.learning_starts);
   r.get("update_every", c.update_every);
+  r.get("deploy_lag_updates", c.deploy_lag_updates);
   r.get("batch_size", c.batch_size);
   r.get("buffer_size", c.buffer_size);
   for (const char* key : {"lr", "lr_final", "grad_clip_norm"})
@@ -121,6 +122,7 @@ nlohmann::json RlConfig::to_json() const {
       {"pib", pib_json()},
       {"units", units},
       {"time_scale", time_scale},
+      {"deploy_lag_updates", deploy_lag_updates},
       {"faults", units::to_json(faults, true)},
       {"distributed",
        {{"actors", distributed.actors},
@@ -165,6 +167,11 @@ void RlConfig::validate() const {
   require_config(learning_starts >= batch_size + n_step, "learning_starts", learning_starts,
                  ">= batch_size + n_step (" + std::to_string(batch_size + n_step) + ")");
   require_config(update_every >= 1, "update_every", update_every, ">= 1");
+  require_config(deploy_lag_updates >= 0 && deploy_lag_updates <= 100, "deploy_lag_updates", deploy_lag_updates,
+                 "in [0, 100]");
+  require_config(deploy_lag_updates == 0 || (schedule == Schedule::sync && distributed.actors == 0),
+                 "deploy_lag_updates", deploy_lag_updates,
+                 "0 unless schedule is sync without distributed actors (async has its own deploy latency)");
   require_config(batch_size >= 2, "batch_size", batch_size, ">= 2");
   require_config(buffer_size >= batch_size, "buffer_size", buffer_size, ">= batch_size");
   optimizer.validate("optimizer");

@@ -96,6 +96,12 @@ struct RlConfig {
   // each next unit are filled in by the agent), and device overrides applied to every unit.
   nlohmann::json units = default_units();
   double time_scale = 0.0;  // > 0: overrides every unit's time_scale (1e9 turns latency emulation off)
+  // Sync schedule only: each online deploy lands this many updates late (the device keeps the parameters of
+  // update k - 1 - lag while update k measures it, and the actor acts with it). With 1, a bit-reproducible run
+  // has the one version of staleness the async schedule has at a deploy latency of about one update, without
+  // async's concurrent acting: the experiment that separates what stale devices cost from what the async
+  // schedule's order costs (docs/latency.md).
+  int deploy_lag_updates = 0;
 
   // Faults injected mid-run, in order of at_step.
   std::vector<FaultEvent> faults;

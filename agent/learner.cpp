@@ -36,6 +36,7 @@ Learner::Learner(const RlConfig& cfg, QNetwork& net, const ObservationScale& sca
     auto u = std::make_unique<UnitLearner>();
     u->params = net_.online(l).parameters();
     u->target_params = u->params;
+    u->on_device = u->params;
     u->adam.reset(u->params.size() + net_.head(l).parameter_count());
     u->deploy_rng = Rng::derive(cfg.seed, Stream::deploy, l);
     u->target_rng = Rng::derive(cfg.seed, Stream::target_deploy, l);
@@ -227,6 +228,15 @@ void Learner::deploy_unit(std::size_t l) {
   auto& unit = net_.online(l);
   u.programmer.wait();
   ++u.requested;
+  if (cfg_.deploy_lag_updates > 0) {  // sync: the request of `lag` updates ago lands now
+    u.lagged.push_back(u.params);
+    if (u.lagged.size() <= static_cast<std::size_t>(cfg_.deploy_lag_updates)) return;
+    u.on_device = std::move(u.lagged.front());
+    u.lagged.pop_front();
+    u.deploy_rng_before_last = u.deploy_rng.state();
+    unit.deploy(u.on_device, u.deploy_rng);
+    return;
+  }
   u.deploy_rng_before_last = u.deploy_rng.state();
   if (cfg_.schedule == Schedule::sync) {
     unit.deploy(u.params, u.deploy_rng);
@@ -316,13 +326,23 @@ void Learner::serialize(Archive& a) {
     a(u.deploy_rng);
     a(u.target_rng_before_last);
     a(u.target_rng);
+    if (cfg_.deploy_lag_updates > 0) {
+      a(u.on_device, P);
+      auto count = static_cast<std::uint64_t>(u.lagged.size());
+      a(count);
+      a.check(count <= static_cast<std::uint64_t>(cfg_.deploy_lag_updates), count, " lagged deploys, at most ",
+              cfg_.deploy_lag_updates, " expected");
+      u.lagged.resize(count);
+      for (auto& v : u.lagged)
+        a(v, P);
+    }
     if constexpr (Archive::loading) {
       net_.head(l).set_parameters(head);
       net_.target_head(l).set_parameters(target_head);
       // Re-program the devices exactly as they were: the same parameters with the same programming noise.
       Rng again;
       again.set_state(u.deploy_rng_before_last);
-      unit.deploy(u.params, again);
+      unit.deploy(cfg_.deploy_lag_updates > 0 ? u.on_device : u.params, again);
       again.set_state(u.target_rng_before_last);
       net_.target(l).deploy(u.target_params, again);
       u.version_offset = u.requested - unit.version();

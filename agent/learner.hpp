@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -41,6 +42,9 @@ struct UnitLearner {
   Rng::State target_rng_before_last{};
   Vector target_params;
   Vector deploying;             // the parameters the in-flight deploy reads
+  // deploy_lag_updates > 0: the parameters requested but not yet landed (oldest first), and those on the device.
+  std::deque<Vector> lagged;
+  Vector on_device;
   std::uint64_t requested = 0;  // deploys requested so far (the learner's version of the parameters)
   // requested minus the device's own deploy count when both describe the same parameters: a resumed run
   // re-programs its devices once, so their count restarts while the learner's continues.
