@@ -9,7 +9,7 @@
 #include <pybind11/stl/filesystem.h>
 
 #include "agent/run.hpp"
-#include "common/run_dir.hpp"
+#include "common/run_dir.hpp"  // read_json_file
 #include "python/bindings.hpp"
 #include "python/bridge.hpp"
 
@@ -101,7 +101,15 @@ class Trainer {
         on_interval(to_python(agent::interval_record(im)));
       };
     agent::Progress say;
-    if (progress_) say = [](const std::string& text, bool final) { progress_line("pib.rl: " + text, final); };
+    if (progress_)  // through Python's sys.stderr, so that a notebook shows it
+      say = [](const std::string& text, bool final) {
+        py::gil_scoped_acquire gil;
+        auto err = py::module_::import("sys").attr("stderr");
+        const bool tty = py::hasattr(err, "isatty") && err.attr("isatty")().cast<bool>();
+        err.attr("write")(tty ? "\r\033[K" + std::string("pib.rl: ") + text + (final ? "\n" : "")
+                              : "pib.rl: " + text + "\n");
+        err.attr("flush")();
+      };
     nlohmann::json summary;
     {
       StopOnInterrupt interrupt(run_->trainer());

@@ -60,6 +60,13 @@ def test_callbacks_get_the_metrics_records(tmp_path):
     assert [e["return"] for e in eps] == episodes(tmp_path / "r")
 
 
+def test_progress_goes_to_pythons_stderr(tmp_path, capsys):
+    """Through sys.stderr (so that a notebook shows it), not the process's file descriptor 2."""
+    pib.rl.Trainer(small_config(), out=str(tmp_path / "r")).run(eval_episodes=0)
+    err = capsys.readouterr().err
+    assert "pib.rl: step 3000/3000" in err and "pib.rl: finished at step 3000" in err
+
+
 def test_an_exception_in_a_callback_crosses_back(tmp_path):
     def boom(e):
         raise KeyError("from the callback")
