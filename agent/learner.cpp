@@ -73,12 +73,33 @@ void Learner::update(std::int64_t steps) {
 
   // Measure the states (online) and the next states (target, and online for Double DQN), the three cascades
   // on two workers, each with its own stream (so the results do not depend on their order: sync stays
-  // bit-reproducible). In async these overlap with deploys still in flight from the previous update.
+  // bit-reproducible), and the TD targets as soon as the next-state cascades are done. In async these
+  // overlap with deploys still in flight from the previous update.
   measure_cascades();
 
-  // TD targets from the last unit's heads.
+  const double lr_now = lr(steps);
+  {  // the units split between two threads: a unit's update reads only its own state and the shared targets,
+     // and its deploy touches only its own device
+    std::atomic<std::size_t> next{0};
+    pair_.run([&] {
+      for (std::size_t l; (l = next.fetch_add(1, std::memory_order_relaxed)) < L;) {
+        update_unit(l, lr_now);
+        deploy_unit(l);
+      }
+    });
+  }
+  net_.publish_policy();
+  const auto done = updates_.load(std::memory_order_relaxed) + 1;
+  updates_.store(done, std::memory_order_release);
+  if (cfg_.target_update == "polyak" || done % cfg_.target_update_every == 0) update_targets();
+  compute_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The TD targets from the last unit's heads on the next-state cascades, and the batch-constant part of every
+// unit's PIB term (Gram matrices of X and Y), built once and shared.
+void Learner::compute_targets() {
   const auto n = xs_.rows();
-  const auto last = L - 1;
+  const auto last = net_.depth() - 1;
   net_.target_head(last).forward(m_target_[last].output, q_target_);
   if (cfg_.double_dqn) net_.head(last).forward(m_next_[last].output, q_online_);
   y_.resize(n);
@@ -95,27 +116,9 @@ void Learner::update(std::int64_t steps) {
     y_(i) = batch_.rewards(i) + batch_.discounts(i) * (1.0 - batch_.terminated(i)) * bootstrap;
     actions_[static_cast<std::size_t>(i)] = batch_.actions(i);
   }
-
-  // The batch-constant part of every unit's PIB term (Gram matrices of X and Y), built once and shared.
   if (cfg_.pib.enabled)
     pib_targets_.emplace(bottleneck::BatchTargets::rl(xs_, sigma_x_, y_, cfg_.pib.sigma_y, cfg_.pib.alpha,
                                                       rl_target(cfg_.pib.y), actions_, net_.action_count()));
-
-  const double lr_now = lr(steps);
-  {  // the units split between two threads: a unit's update reads only its own state and the shared targets
-    std::atomic<std::size_t> next{0};
-    pair_.run([&] {
-      for (std::size_t l; (l = next.fetch_add(1, std::memory_order_relaxed)) < L;)
-        update_unit(l, lr_now);
-    });
-  }
-  for (std::size_t l = 0; l < L; ++l)
-    deploy_unit(l);
-  net_.publish_policy();
-  const auto done = updates_.load(std::memory_order_relaxed) + 1;
-  updates_.store(done, std::memory_order_release);
-  if (cfg_.target_update == "polyak" || done % cfg_.target_update_every == 0) update_targets();
-  compute_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // The update's measurements: the three cascades (states online, next states online for Double DQN,
@@ -130,28 +133,43 @@ void Learner::measure_cascades() {
     std::vector<units::Measurement>* out;
     Rng* rng;
   };
-  std::vector<Cascade> cascades{{true, &xs_, &m_s_, &rng_online_}};
+  // A drifting device in sync sees its measurements in one fixed order: one worker takes every task, states
+  // first. Otherwise the next-state cascades go first, so that the targets task (the last) can start while
+  // the states' cascade finishes.
+  const bool sequential = cfg_.schedule == Schedule::sync && any_drift_;
+  const Cascade states{true, &xs_, &m_s_, &rng_online_};
+  std::vector<Cascade> cascades;
+  if (sequential) cascades.push_back(states);
   if (cfg_.double_dqn) cascades.push_back({true, &xn_, &m_next_, &rng_next_});
   cascades.push_back({false, &xn_, &m_target_, &rng_target_});
+  if (!sequential) cascades.push_back(states);
   const std::size_t C = cascades.size(), L = net_.depth(), tasks = C * L;
   for (auto& c : cascades)
     c.out->resize(L);
   std::vector<std::atomic<bool>> done(tasks);
-  std::atomic<bool> failed{false};  // a measure threw: the other worker stops too
+  std::atomic<bool> failed{false};  // a task threw: the other worker stops too
   std::atomic<std::size_t> next{0};
+  auto wait_for = [&](std::size_t t) {
+    while (!done[t].load(std::memory_order_acquire)) {
+      if (failed.load(std::memory_order_acquire)) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  };
   auto worker = [&] {
-    for (std::size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
-      const std::size_t l = t / C;
-      auto& c = cascades[t % C];
-      if (l > 0) {
-        while (!done[t - C].load(std::memory_order_acquire)) {
-          if (failed.load(std::memory_order_acquire)) return;
-          std::this_thread::yield();
-        }
-      }
-      auto& unit = c.online ? net_.online(l) : net_.target(l);
-      const Matrix& in = l == 0 ? *c.x : (*c.out)[l - 1].output;
+    for (std::size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) <= tasks;) {
       try {
+        if (t == tasks) {  // the TD targets, once the next-state cascades' last units are measured
+          for (std::size_t c = 0; c < C; ++c)
+            if (cascades[c].x == &xn_ && !wait_for((L - 1) * C + c)) return;
+          compute_targets();
+          continue;
+        }
+        const std::size_t l = t / C;
+        auto& c = cascades[t % C];
+        if (l > 0 && !wait_for(t - C)) return;
+        auto& unit = c.online ? net_.online(l) : net_.target(l);
+        const Matrix& in = l == 0 ? *c.x : (*c.out)[l - 1].output;
         unit.measure(in, (*c.out)[l], *c.rng);
       } catch (...) {
         failed.store(true, std::memory_order_release);
@@ -160,8 +178,8 @@ void Learner::measure_cascades() {
       done[t].store(true, std::memory_order_release);
     }
   };
-  if (cfg_.schedule == Schedule::sync && any_drift_) {
-    worker();  // one worker takes every task in order: a drifting device sees its measurements in one order
+  if (sequential) {
+    worker();
     return;
   }
   pair_.run(worker);

@@ -94,7 +94,8 @@ class Learner {
   void serialize(Archive& a);
 
  private:
-  void measure_cascades();
+  void measure_cascades();  // and compute_targets, as its last task
+  void compute_targets();
   void update_unit(std::size_t l, double lr_now);
   void deploy_unit(std::size_t l);
   void update_targets();
