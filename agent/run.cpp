@@ -1,5 +1,8 @@
 #include "agent/run.hpp"
 
+#include <csignal>
+
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <numeric>
@@ -27,7 +30,36 @@ std::string duration(double s) {
   return out.str();
 }
 
+std::atomic<Trainer*> interrupt_target{nullptr};
+std::atomic<bool> interrupt_fired{false};
+
+void on_interrupt(int) {
+  interrupt_fired.store(true);
+  if (auto* t = interrupt_target.load()) t->request_stop();  // one lock-free atomic store
+}
+
 }  // namespace
+
+struct StopOnInterrupt::Saved {
+  struct sigaction previous {};
+};
+
+StopOnInterrupt::StopOnInterrupt(Trainer& trainer) : saved_(std::make_unique<Saved>()) {
+  interrupt_fired.store(false);
+  interrupt_target.store(&trainer);
+  struct sigaction sa {};
+  sa.sa_handler = &on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;  // the second Ctrl-C is the default: end the process
+  sigaction(SIGINT, &sa, &saved_->previous);
+}
+
+StopOnInterrupt::~StopOnInterrupt() {
+  sigaction(SIGINT, &saved_->previous, nullptr);
+  interrupt_target.store(nullptr);
+}
+
+bool StopOnInterrupt::fired() const { return interrupt_fired.load(); }
 
 nlohmann::json episode_record(const EpisodeRecord& e) {
   return {{"type", "episode"}, {"episode", e.episode}, {"return", e.episode_return}, {"length", e.length},

@@ -30,6 +30,23 @@ nlohmann::json interval_record(const IntervalMetrics& im);
 // A progress text: `final` texts end a stretch of in-place updates (on a terminal).
 using Progress = std::function<void(const std::string& text, bool final)>;
 
+// Ctrl-C during a run, for the scope of this object: the first SIGINT asks `trainer` to stop between two steps
+// (it writes its checkpoint and returns a Summary with interrupted = true); a second SIGINT has the default
+// effect (the process ends at once). The previous handler comes back when the object goes. One at a time.
+class StopOnInterrupt {
+ public:
+  explicit StopOnInterrupt(Trainer& trainer);
+  ~StopOnInterrupt();
+  StopOnInterrupt(const StopOnInterrupt&) = delete;
+  StopOnInterrupt& operator=(const StopOnInterrupt&) = delete;
+  // Whether a SIGINT arrived while it was installed.
+  bool fired() const;
+
+ private:
+  struct Saved;
+  std::unique_ptr<Saved> saved_;
+};
+
 class RlRun {
  public:
   // A fresh run: builds the trainer (so that a bad config leaves no directory behind), then creates and locks

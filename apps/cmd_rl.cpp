@@ -82,7 +82,7 @@ void run_rl(const RlOptions& o, MpiSession* mpi) {
                cfg.units.size(), cfg.units[0].value("kind", "?").c_str(), schedule.c_str(),
                run->dir().string().c_str());
   // Ctrl-C (SIGINT) ends the run between two steps with a checkpoint; a second Ctrl-C kills the process.
-  const StopOnInterrupt interrupt(run->trainer());
+  const agent::StopOnInterrupt interrupt(run->trainer());
   const auto summary = run->run({}, [](const std::string& text, bool final) { progress_line("pib rl: " + text, final); },
                                 o.eval_episodes, transport);
   std::cout << summary.dump() << std::endl;

@@ -1,9 +1,7 @@
 // pib.rl: the agent's trainer, with the run directory `pib rl` writes (agent/run.hpp).
 
-#include <csignal>
-
-#include <atomic>
 #include <filesystem>
+#include <optional>
 
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
@@ -19,43 +17,12 @@ using namespace pybind11::literals;
 namespace pib::python {
 namespace {
 
-// Ctrl-C while a run goes on: pib's own SIGINT handler (installed on the main thread only) asks the trainer to
-// stop between two steps; Python's handler comes back afterwards and the run raises KeyboardInterrupt.
-class StopOnInterrupt {
- public:
-  explicit StopOnInterrupt(agent::Trainer& t) {
-    if (PyThread_get_thread_ident() != main_thread_id()) return;
-    current().store(&t);
-    struct sigaction sa {};
-    sa.sa_handler = [](int) {
-      fired().store(true);
-      if (auto* t = current().load()) t->request_stop();
-    };
-    sigemptyset(&sa.sa_mask);
-    installed_ = sigaction(SIGINT, &sa, &previous_) == 0;
-  }
-  ~StopOnInterrupt() {
-    if (installed_) sigaction(SIGINT, &previous_, nullptr);
-    current().store(nullptr);
-  }
-  // Whether Ctrl-C ended the run (rather than Trainer.stop()); reads and clears.
-  static bool take_fired() { return fired().exchange(false); }
-
- private:
-  static unsigned long main_thread_id() {
-    return py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
-  }
-  static std::atomic<bool>& fired() {
-    static std::atomic<bool> f{false};
-    return f;
-  }
-  static std::atomic<agent::Trainer*>& current() {
-    static std::atomic<agent::Trainer*> t{nullptr};
-    return t;
-  }
-  bool installed_ = false;
-  struct sigaction previous_ {};
-};
+// Whether this thread is Python's main thread: only there does pib.rl replace the SIGINT handler for a run
+// (Python's own handler comes back afterwards).
+bool on_main_thread() {
+  return PyThread_get_thread_ident() ==
+         py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+}
 
 nlohmann::json read_config(py::handle config) {
   if (py::isinstance<py::dict>(config)) {
@@ -111,12 +78,15 @@ class Trainer {
         err.attr("flush")();
       };
     nlohmann::json summary;
+    bool interrupted = false;
     {
-      StopOnInterrupt interrupt(run_->trainer());
+      std::optional<agent::StopOnInterrupt> interrupt;
+      if (on_main_thread()) interrupt.emplace(run_->trainer());
       py::gil_scoped_release free;
       summary = run_->run(cb, say, eval_episodes);
+      interrupted = interrupt && interrupt->fired();
     }
-    if (StopOnInterrupt::take_fired()) {
+    if (interrupted) {
       PyErr_SetString(PyExc_KeyboardInterrupt,
                       ("interrupted; the checkpoint is in " + run_->dir().string() +
                        " (pib.rl.Trainer.resume continues it)")
