@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "agent/actor.hpp"
 #include "envs/registry.hpp"
 
 namespace pib::agent {
 
-double calibrate_network(const RlConfig& cfg, const ObservationScale& scale, QNetwork& net) {
+CalibrationStates calibration_states(const RlConfig& cfg) {
   auto cal_env = envs::make(cfg.env);
   Rng rng = Rng::derive(cfg.seed, Stream::calibration);
   const Eigen::Index n = 1024;
@@ -22,9 +23,16 @@ double calibrate_network(const RlConfig& cfg, const ObservationScale& scale, QNe
     check_step(cfg.env, r, cal_env->elapsed_steps(), -1);
     o = (r.terminated || r.truncated) ? cal_env->reset() : r.observation;
   }
+  return {std::move(raw), rng};
+}
+
+double calibrate_network(const RlConfig& cfg, const CalibrationStates& states, const ObservationScale& scale,
+                         QNetwork& net) {
+  Rng rng = states.rng;
   Matrix x;
-  scale.apply(raw, x);
+  scale.apply(states.raw, x);
   net.calibrate(x, rng);
+  const auto n = states.raw.rows();
   const double sigma_x = cfg.pib.x_width.select(x.topRows(std::min<Eigen::Index>(n, cfg.batch_size)));
   return sigma_x > 0.0 && std::isfinite(sigma_x) ? sigma_x : 1.0;
 }

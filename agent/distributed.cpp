@@ -65,13 +65,14 @@ class ActorWorker {
         t_(transport),
         index_(static_cast<std::uint64_t>(transport.rank() - 1)),
         probe_(envs::make(cfg.env)),
-        scale_(cfg.obs_scale, *probe_),
+        states_(calibration_states(cfg)),
+        scale_(cfg.obs_scale, *probe_, states_.raw),
         net_(cfg.units, static_cast<Eigen::Index>(probe_->observation_dim()), probe_->action_count(),
              cfg.time_scale, cfg.seed),
         envs_(cfg.env, static_cast<std::size_t>(cfg.distributed.envs_per_actor)),
         rng_(Rng::derive(cfg.seed, Stream::actor, index_ + 1)),
         deploy_rng_(Rng::derive(cfg.seed, Stream::actor_deploy, index_)) {
-    calibrate_network(cfg_, scale_, net_);
+    calibrate_network(cfg_, states_, scale_, net_);
     const auto E = envs_.num_envs();
     nstep_.assign(E, NStepAggregator(cfg.n_step, cfg.gamma));
     ended_.assign(E, 0);
@@ -216,6 +217,7 @@ class ActorWorker {
   Transport& t_;
   std::uint64_t index_;
   std::unique_ptr<envs::Environment> probe_;
+  CalibrationStates states_;
   ObservationScale scale_;
   QNetwork net_;
   envs::VectorEnv envs_;

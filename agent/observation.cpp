@@ -7,7 +7,8 @@
 
 namespace pib::agent {
 
-ObservationScale::ObservationScale(const std::vector<double>& configured, const envs::Environment& env) {
+ObservationScale::ObservationScale(const std::vector<double>& configured, const envs::Environment& env,
+                                   const units::Matrix& states) {
   const auto& space = env.observation_space();
   const auto dim = env.observation_dim();
   const auto id = env.id();
@@ -19,12 +20,14 @@ ObservationScale::ObservationScale(const std::vector<double>& configured, const 
     scale_ = configured;
     return;
   }
+  PIB_EXPECTS(static_cast<std::size_t>(states.cols()) == dim, "calibration states of ", states.cols(),
+              " values for ", dim, " observations");
   for (std::size_t i = 0; i < dim; ++i) {
     const double bound = std::max(std::abs(double(space.low[i])), std::abs(double(space.high[i])));
-    if (!std::isfinite(bound) || bound <= 0.0)
-      raise<ConfigError>("obs_scale: observation ", i, " of ", id,
-                         " has an infinite bound; give obs_scale explicitly (", dim, " values)");
-    scale_.push_back(bound);
+    const double seen = states.rows() > 0 ? states.col(static_cast<Eigen::Index>(i)).cwiseAbs().maxCoeff() : 0.0;
+    double s = std::min(bound, kStatesMargin * seen);
+    if (!(s > 0.0) || !std::isfinite(s)) s = bound > 0.0 && std::isfinite(bound) ? bound : 1.0;
+    scale_.push_back(s);
   }
 }
 

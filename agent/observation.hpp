@@ -15,9 +15,16 @@ namespace pib::agent {
 class ObservationScale {
  public:
   // `configured` (the config's obs_scale) must have one value per observation of `env` (a ConfigError naming
-  // obs_scale and the expected length otherwise). Empty: max(|low|, |high|) of each observation's bounds in
-  // the environment's observation space; an infinite (or zero) bound is a ConfigError asking for obs_scale.
-  ObservationScale(const std::vector<double>& configured, const envs::Environment& env);
+  // obs_scale and the expected length otherwise). Empty: for each observation, the smaller of its bound
+  // (max(|low|, |high|) in the observation space) and kStatesMargin times its largest magnitude in `states`
+  // (the random-policy calibration states): a bound far beyond what the environment does (Acrobot's angular
+  // velocities) would squeeze the observation into a sliver of a modulator's range, and an infinite bound
+  // needs no explicit scale. An observation that is 0 in every state keeps its finite bound (or 1).
+  ObservationScale(const std::vector<double>& configured, const envs::Environment& env,
+                   const units::Matrix& states);
+
+  // How far beyond the random policy's largest magnitude the scaled range reaches.
+  static constexpr double kStatesMargin = 2.0;
 
   const std::vector<double>& values() const { return scale_; }
   std::size_t size() const { return scale_.size(); }

@@ -98,7 +98,8 @@ Trainer::Impl::Impl(RlConfig c) : cfg(std::move(c)) {
   if (dim > replay::kDefaultMaxObsDim)
     raise<ConfigError>("env: ", cfg.env, " has ", dim, " observation values, more than the ",
                        replay::kDefaultMaxObsDim, " the agent's transition queue carries");
-  scale.emplace(cfg.obs_scale, *env);
+  const auto states = calibration_states(cfg);
+  scale.emplace(cfg.obs_scale, *env, states.raw);
   net = std::make_unique<QNetwork>(cfg.units, static_cast<Eigen::Index>(dim), env->action_count(),
                                    cfg.time_scale, cfg.seed);
   // A fault the unit cannot take fails now, not minutes into the run: try each on a copy of its device.
@@ -111,7 +112,7 @@ Trainer::Impl::Impl(RlConfig c) : cfg(std::move(c)) {
       raise<ConfigError>("faults[", k, "] (unit ", f.unit, "): ", e.what());
     }
   }
-  const double sigma_x = calibrate_network(cfg, *scale, *net);
+  const double sigma_x = calibrate_network(cfg, states, *scale, *net);
   net->publish_policy();
   learner = std::make_unique<Learner>(cfg, *net, *scale, sigma_x);
   sink = std::make_unique<TransitionSink>(cfg.schedule, learner->replay());
