@@ -86,8 +86,9 @@ struct RlConfig {
   double epsilon_final = 0.01;
   std::int64_t epsilon_decay_steps = 20000;
 
-  // Observation scaling before the first unit: x / obs_scale, one value per observation (absent: from the
-  // observation space's finite bounds, x / max(|low|, |high|); an infinite bound needs an explicit scale).
+  // Observation scaling before the first unit: x / obs_scale, one value per observation (absent: each by the
+  // smaller of its bound max(|low|, |high|) and its largest magnitude in the calibration states;
+  // agent/observation.hpp).
   std::vector<double> obs_scale;
 
   PibTermConfig pib;

@@ -1,5 +1,5 @@
 // Observation scaling: an explicit obs_scale must fit the environment; left out, each observation is scaled
-// by the smaller of its bound and twice its largest magnitude in the calibration states. The shipped CartPole
+// by the smaller of its bound and its largest magnitude in the calibration states. The shipped CartPole
 // configs state their scale.
 #include <filesystem>
 #include <fstream>
@@ -42,28 +42,29 @@ TEST_CASE("an obs_scale of the wrong length is a config error naming the key and
   CHECK(ObservationScale({1, 2, 3, 4, 5, 6}, *env, none).values() == std::vector<double>{1, 2, 3, 4, 5, 6});
 }
 
-TEST_CASE("without obs_scale: the smaller of the bound and twice the calibration states' largest magnitude",
+TEST_CASE("without obs_scale: the smaller of the bound and the calibration states' largest magnitude",
           "[agent]") {
   const auto acrobot = pib::envs::make("Acrobot-v1");  // cos, sin in [-1, 1]; velocities bounded by 4 pi, 9 pi
   pib::units::Matrix states(3, 6);
   states << 0.2, -0.9, 0.0, 0.4, 1.5, -3.0,  //
-      -0.3, 0.1, 0.0, 0.2, -0.5, 6.0,        //
+      -0.3, 0.1, 0.0, 0.2, -0.5, 30.0,       //
       0.1, 0.2, 0.0, -0.1, 2.0, 1.0;
   const ObservationScale scale({}, *acrobot, states);
-  // cos/sin: 2 x 0.3 = 0.6, 2 x 0.9 capped by the bound 1, a column of zeros keeps its bound 1, 2 x 0.4;
-  // velocities: 2 x 2 = 4 under 4 pi, 2 x 6 = 12 under 9 pi.
-  CHECK(scale.values() == std::vector<double>{0.6, 1.0, 1.0, 0.8, 4.0, 12.0});
+  // The largest magnitudes, a column of zeros keeps its bound 1, and 30 is capped by the bound 9 pi.
+  const double nine_pi = std::max(std::abs(double(acrobot->observation_space().low[5])),
+                                  std::abs(double(acrobot->observation_space().high[5])));
+  CHECK(scale.values() == std::vector<double>{0.3, 0.9, 1.0, 0.4, 2.0, nine_pi});
   pib::units::Matrix scaled;
   scale.apply(states, scaled);
-  CHECK(scaled.cwiseAbs().maxCoeff() <= 1.0);
-  CHECK(scaled.col(4).cwiseAbs().maxCoeff() == 0.5);  // an uncapped observation fills half the range
+  CHECK(scaled.cwiseAbs().maxCoeff() > 1.0);  // the capped column reaches past 1, as its state does past the bound
+  CHECK(scaled.col(4).cwiseAbs().maxCoeff() == 1.0);  // the calibration states fill the range
   // An infinite bound (CartPole's velocities) takes the states' scale; an all-zero column with an infinite
   // bound takes 1.
   const auto cartpole = pib::envs::make("CartPole-v1");
   pib::units::Matrix cp(2, 4);
   cp << 0.5, 0.0, 0.1, -2.0,  //
       -1.0, 0.0, 0.05, 1.0;
-  CHECK(ObservationScale({}, *cartpole, cp).values() == std::vector<double>{2.0, 1.0, 0.2, 4.0});
+  CHECK(ObservationScale({}, *cartpole, cp).values() == std::vector<double>{1.0, 1.0, 0.1, 2.0});
 }
 
 TEST_CASE("a trainer builds without obs_scale, its scale from the calibration states", "[agent]") {
