@@ -10,8 +10,9 @@
 //                environment steps the learner knows of, and the actor's step budget.
 //   budget       learner -> actor, after every update: a new step budget. An actor steps while its steps
 //                are under its budget (its share of learning_starts + update_every x (updates + sync_every),
-//                plus one batch and one step of its environments), so the update-to-data ratio of the recipe holds with any number of actors;
-//                a blocked actor sends what it has and waits for the next message.
+//                plus one batch and one step of its environments), so the update-to-data ratio of the recipe
+//                holds with any number of actors; a blocked actor sends what it has and waits for the next
+//                message.
 //   transitions  actor -> learner, every batch_transitions n-step transitions (and whenever the budget
 //                stops the actor): the transitions, the episodes finished, the actor's steps and the policy
 //                version it acted with (staleness = learner updates - that version).

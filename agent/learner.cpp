@@ -6,7 +6,6 @@
 #include <sstream>
 #include <thread>
 
-
 #include "agent/checkpoint_io.hpp"
 
 namespace pib::agent {

@@ -6,9 +6,9 @@
 // configured faults into the devices.
 //
 // Schedules: both measure the three cascades and update the units on two threads (PairWorker; each cascade
-// with its own random stream, so sync stays bit-reproducible); sync runs every deploy to completion, async runs each deploy on
-// its unit's programming thread, overlapping the next update's sampling and measurements (the staleness is
-// recorded).
+// with its own random stream, so sync stays bit-reproducible); sync runs every deploy to completion, async
+// runs each deploy on its unit's programming thread, overlapping the next update's sampling and measurements
+// (the staleness is recorded).
 //
 // Thread ownership: the learner thread calls everything; updates() may be read from any thread.
 

@@ -1,7 +1,5 @@
 #include "agent/run.hpp"
 
-#include <csignal>
-
 #include <atomic>
 #include <cmath>
 #include <fstream>
@@ -40,22 +38,18 @@ void on_interrupt(int) {
 
 }  // namespace
 
-struct StopOnInterrupt::Saved {
-  struct sigaction previous {};
-};
-
-StopOnInterrupt::StopOnInterrupt(Trainer& trainer) : saved_(std::make_unique<Saved>()) {
+StopOnInterrupt::StopOnInterrupt(Trainer& trainer) {
   interrupt_fired.store(false);
   interrupt_target.store(&trainer);
   struct sigaction sa {};
   sa.sa_handler = &on_interrupt;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESETHAND;  // the second Ctrl-C is the default: end the process
-  sigaction(SIGINT, &sa, &saved_->previous);
+  sigaction(SIGINT, &sa, &previous_);
 }
 
 StopOnInterrupt::~StopOnInterrupt() {
-  sigaction(SIGINT, &saved_->previous, nullptr);
+  sigaction(SIGINT, &previous_, nullptr);
   interrupt_target.store(nullptr);
 }
 
@@ -102,6 +96,16 @@ nlohmann::json interval_record(const IntervalMetrics& im) {
       {"wall_s", im.wall_s},
       {"units", units},
       {"actors", actors}};
+}
+
+nlohmann::json eval_record(const std::vector<double>& returns) {
+  PIB_EXPECTS(!returns.empty(), "an evaluation of no episodes");
+  const double n = static_cast<double>(returns.size());
+  const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / n;
+  double var = 0;
+  for (double r : returns)
+    var += (r - mean) * (r - mean);
+  return {{"episodes", returns.size()}, {"mean_return", mean}, {"std_return", std::sqrt(var / n)}};
 }
 
 RlRun::RlRun(std::unique_ptr<Trainer> trainer, RunDir dir) : trainer_(std::move(trainer)), dir_(std::move(dir)) {}
@@ -182,15 +186,8 @@ nlohmann::json RlRun::run(const Callbacks& user, const Progress& progress, int e
 
   auto j = summary.to_json();
   if (eval_episodes > 0 && !summary.interrupted) {
-    const auto returns = trainer_->evaluate(eval_episodes, derive_seed(cfg.seed, Stream::evaluation));
-    const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
-    double var = 0;
-    for (double r : returns)
-      var += (r - mean) * (r - mean);
-    j["eval"] = {{"episodes", returns.size()},
-                 {"mean_return", mean},
-                 {"std_return", std::sqrt(var / returns.size())},
-                 {"policy", "greedy, final parameters"}};
+    j["eval"] = eval_record(trainer_->evaluate(eval_episodes, derive_seed(cfg.seed, Stream::evaluation)));
+    j["eval"]["policy"] = "greedy, final parameters";
   }
   write_json_file(dir / "summary.json", j);
   return j;

@@ -10,11 +10,14 @@
 // The directory is locked while the RlRun lives (common/run_dir.hpp). The run never prints: it hands one-line
 // progress texts to the caller's `progress` function.
 
+#include <csignal>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +29,8 @@ namespace pib::agent {
 // The metrics.jsonl record of each event.
 nlohmann::json episode_record(const EpisodeRecord& e);
 nlohmann::json interval_record(const IntervalMetrics& im);
+// A greedy evaluation's figures: {"episodes", "mean_return", "std_return"}.
+nlohmann::json eval_record(const std::vector<double>& returns);
 
 // A progress text: `final` texts end a stretch of in-place updates (on a terminal).
 using Progress = std::function<void(const std::string& text, bool final)>;
@@ -43,8 +48,7 @@ class StopOnInterrupt {
   bool fired() const;
 
  private:
-  struct Saved;
-  std::unique_ptr<Saved> saved_;
+  struct sigaction previous_ {};
 };
 
 class RlRun {

@@ -1,11 +1,8 @@
 // `pib rl`, `pib rl-eval`, `pib latency`: RL training on a deep-PNN Q-network, greedy evaluation of a
 // checkpoint, and the latency-mismatch experiment (DESIGN.md 4.3-4.4).
 
-#include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <numeric>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -35,6 +32,14 @@ struct RlOptions {
   int eval_episodes = 100;
 };
 
+// Under mpirun a distributed config needs a learner rank and one rank per actor (checked before a run
+// directory is made).
+void check_ranks(const agent::RlConfig& cfg, Transport& transport) {
+  if (cfg.distributed.actors != transport.size() - 1)
+    raise<ConfigError>("distributed.actors: ", cfg.distributed.actors, " actors need mpirun -np ",
+                       cfg.distributed.actors + 1, "; this job has ", transport.size(), " ranks");
+}
+
 void run_rl(const RlOptions& o, MpiSession* mpi) {
   Transport* transport = mpi && mpi->size() > 1 ? &mpi->transport() : nullptr;
   if (transport && transport->rank() > 0) {  // an actor rank: no run directory, no output of its own
@@ -48,9 +53,7 @@ void run_rl(const RlOptions& o, MpiSession* mpi) {
       if (o.seed) j["seed"] = *o.seed;
     }
     const auto cfg = agent::RlConfig::from_json(j);
-    if (cfg.distributed.actors != transport->size() - 1)
-      raise<ConfigError>("distributed.actors: ", cfg.distributed.actors, " actors need mpirun -np ",
-                         cfg.distributed.actors + 1, "; this job has ", transport->size(), " ranks");
+    check_ranks(cfg, *transport);
     agent::run_actor(cfg, *transport);
     return;
   }
@@ -67,9 +70,7 @@ void run_rl(const RlOptions& o, MpiSession* mpi) {
     auto j = load_config(o.config, o.sets);
     if (o.seed) j["seed"] = *o.seed;
     auto cfg = agent::RlConfig::from_json(j);
-    if (transport && cfg.distributed.actors != transport->size() - 1)
-      raise<ConfigError>("distributed.actors: ", cfg.distributed.actors, " actors need mpirun -np ",
-                         cfg.distributed.actors + 1, "; this job has ", transport->size(), " ranks");
+    if (transport) check_ranks(cfg, *transport);
     const auto stem = o.config.empty() ? std::string("rl") : std::filesystem::path(o.config).stem().string();
     run = agent::RlRun::start(cfg, o.out, stem);
   }
@@ -95,18 +96,11 @@ void run_rl_eval(const std::string& checkpoint, int episodes, std::uint64_t seed
   const auto ckpt = agent::latest_checkpoint(checkpoint);
   auto trainer = agent::Trainer::resume(ckpt);
   const auto returns = trainer->evaluate(episodes, seed);
-  const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / returns.size();
-  double var = 0;
-  for (double r : returns)
-    var += (r - mean) * (r - mean);
   for (std::size_t i = 0; i < returns.size(); ++i)
     std::cout << nlohmann::json{{"episode", i}, {"return", returns[i]}}.dump() << "\n";
-  std::cout << nlohmann::json{{"checkpoint", ckpt.string()},
-                              {"mean_return", mean},
-                              {"std_return", std::sqrt(var / returns.size())},
-                              {"episodes", returns.size()}}
-                   .dump()
-            << std::endl;
+  auto summary = agent::eval_record(returns);
+  summary["checkpoint"] = ckpt.string();
+  std::cout << summary.dump() << std::endl;
 }
 
 void run_latency(const std::string& config, const std::vector<std::string>& sets, const std::string& out) {

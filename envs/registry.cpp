@@ -89,15 +89,6 @@ void register_environment(const std::string& id, EnvironmentFactory factory) {
     raise<InvalidArgument>("register_environment: the id '", id, "' is already registered");
 }
 
-std::vector<std::pair<std::string, std::string>> registered_families() {
-  Registry& r = registry();
-  std::lock_guard lock(r.mutex);
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [prefix, f] : r.families)
-    out.emplace_back(prefix, f.usage);
-  return out;
-}
-
 void register_family(const std::string& prefix, const std::string& usage, FamilyFactory factory) {
   if (prefix.empty()) raise<InvalidArgument>("register_family: the prefix is empty");
   if (!factory) raise<InvalidArgument>("register_family: the factory for '", prefix, "' is empty");

@@ -17,7 +17,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "envs/environment.hpp"
@@ -30,10 +29,8 @@ using FamilyFactory = std::function<std::unique_ptr<Environment>(const std::stri
 // A new environment of the registered id. Throws UnknownEnvironmentError (listing the known ids).
 std::unique_ptr<Environment> make(const std::string& id);
 
-// Every registered id, sorted (families are not listed: see registered_families).
+// Every registered id, sorted (families are not listed; an unknown id's error names them).
 std::vector<std::string> registered_ids();
-// Every registered family's prefix with its description, sorted by prefix.
-std::vector<std::pair<std::string, std::string>> registered_families();
 
 // Registers `factory` under `id`. Throws InvalidArgument when the id is empty or already taken, or the
 // factory is empty.

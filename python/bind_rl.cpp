@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <utility>
 
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
@@ -24,7 +25,8 @@ bool on_main_thread() {
          py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
 }
 
-nlohmann::json read_config(py::handle config) {
+// A config given as a dict or as a path, and the run directory's stem (the file's name, or "rl").
+std::pair<nlohmann::json, std::string> read_config(py::handle config) {
   if (py::isinstance<py::dict>(config)) {
     auto d = py::reinterpret_borrow<py::dict>(config);
     py::dict copy;
@@ -33,22 +35,16 @@ nlohmann::json read_config(py::handle config) {
     // A Python environment (object, class or function) becomes an id of this process's registry.
     if (copy.contains("env") && !py::isinstance<py::str>(copy["env"]))
       copy["env"] = py::str(register_object(copy["env"]));
-    return from_python(copy);
+    return {from_python(copy), "rl"};
   }
   const auto path = py::str(py::module_::import("os").attr("fspath")(config)).cast<std::string>();
-  return read_json_file(path);
+  return {read_json_file(path), std::filesystem::path(path).stem().string()};
 }
 
 class Trainer {
  public:
   Trainer(py::handle config, const std::string& out, bool progress) : progress_(progress) {
-    const auto j = read_config(config);
-    const std::string stem = py::isinstance<py::dict>(config)
-                                 ? "rl"
-                                 : std::filesystem::path(py::str(py::module_::import("os").attr("fspath")(config))
-                                                             .cast<std::string>())
-                                       .stem()
-                                       .string();
+    const auto [j, stem] = read_config(config);
     const auto cfg = agent::RlConfig::from_json(j);
     py::gil_scoped_release free;  // making a Python environment takes the GIL itself
     run_ = agent::RlRun::start(cfg, out, stem);

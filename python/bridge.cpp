@@ -43,16 +43,14 @@ class Gil {
   PyGILState_STATE state_;
 };
 
-// A Python object that threads may share and copy without the GIL: released under it.
-std::shared_ptr<py::object> shared(py::object o) {
-  return std::shared_ptr<py::object>(new py::object(std::move(o)), [](py::object* p) {
-    if (Py_IsInitialized()) {
-      Gil gil;
-      delete p;
-    } else {
-      p->release();  // the interpreter is gone: nothing to release
-      delete p;
-    }
+// Python objects that threads may share and copy without the GIL: deleted under it (and left alone once the
+// interpreter is gone).
+template <typename T>
+std::shared_ptr<T> under_gil(T* p) {
+  return std::shared_ptr<T>(p, [](T* q) {
+    if (!Py_IsInitialized()) return;
+    Gil gil;
+    delete q;
   });
 }
 
@@ -111,16 +109,7 @@ void start_interpreter() {
 }
 
 PythonEnvironment::PythonEnvironment(std::string id, py::object env) : id_(std::move(id)) {
-  auto objects = new Objects{env, py::none(), py::none(), py::none()};
-  py_ = std::shared_ptr<Objects>(objects, [](Objects* p) {
-    if (Py_IsInitialized()) {
-      Gil gil;
-      delete p;
-    } else {
-      p->env.release(), p->step.release(), p->reset.release(), p->deepcopy.release();
-      delete p;
-    }
-  });
+  py_ = under_gil(new Objects{env, py::none(), py::none(), py::none()});
   try {
     for (const char* m : {"reset", "step", "action_space", "observation_space"})
       if (!py::hasattr(env, m))
@@ -204,14 +193,14 @@ void PythonEnvironment::read_observation(py::handle obs, const char* call) {
   }
 }
 
-std::span<const float> PythonEnvironment::reset_with(const py::object& seed) {
+std::span<const float> PythonEnvironment::reset_with(std::optional<std::uint64_t> seed) {
   Gil gil;
   ++episode_;
   elapsed_ = 0;
   running_ = false;
   py::object result;
   try {
-    result = seed.is_none() ? py_->reset() : py_->reset(py::arg("seed") = seed);
+    result = seed ? py_->reset(py::arg("seed") = py::int_(*seed)) : py_->reset();
   } catch (py::error_already_set& e) {
     fail("reset() raised " + describe(e));
   }
@@ -223,15 +212,9 @@ std::span<const float> PythonEnvironment::reset_with(const py::object& seed) {
   return obs_;
 }
 
-std::span<const float> PythonEnvironment::reset(std::uint64_t seed) {
-  Gil gil;
-  return reset_with(py::int_(seed));
-}
+std::span<const float> PythonEnvironment::reset(std::uint64_t seed) { return reset_with(seed); }
 
-std::span<const float> PythonEnvironment::reset() {
-  Gil gil;
-  return reset_with(py::none());
-}
+std::span<const float> PythonEnvironment::reset() { return reset_with(std::nullopt); }
 
 envs::StepResult PythonEnvironment::step(int action) {
   if (episode_ < 0) raise<envs::StepBeforeResetError>("environment ", id_, ": step before the first reset");
@@ -286,7 +269,7 @@ std::unique_ptr<envs::Environment> PythonEnvironment::clone() const {
 }
 
 envs::EnvironmentFactory python_factory(const std::string& id, py::object make) {
-  auto held = shared(std::move(make));
+  auto held = under_gil(new py::object(std::move(make)));
   return [id, held]() -> std::unique_ptr<envs::Environment> {
     Gil gil;
     py::object env;

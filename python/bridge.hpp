@@ -15,7 +15,9 @@
 //   function or class with Gymnasium's API) for every new environment; the `pib` program embeds an
 //   interpreter for it (start_interpreter).
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <pybind11/pybind11.h>
@@ -66,7 +68,7 @@ class PythonEnvironment final : public envs::Environment {
 
  private:
   struct Objects;  // the Python objects, released under the GIL
-  std::span<const float> reset_with(const pybind11::object& seed);
+  std::span<const float> reset_with(std::optional<std::uint64_t> seed);
   [[noreturn]] void fail(const std::string& what) const;
   void read_observation(pybind11::handle obs, const char* call);
 

@@ -140,6 +140,26 @@ TEST_CASE("a user environment joins with one registration call", "[envs][registr
   CHECK_THROWS_AS(register_environment("Empty-v0", nullptr), pib::InvalidArgument);
 }
 
+TEST_CASE("a family of ids: one prefix, one factory that reads the rest of the id", "[envs][registry]") {
+  register_family("shortpole:", "shortpole:STEPS", [](const std::string& id) -> std::unique_ptr<Environment> {
+    CartPole::Params p;
+    p.max_episode_steps = std::stoi(id.substr(10));
+    return std::make_unique<NativeEnvironment<CartPole>>(id, p);
+  });
+  const auto env = make("shortpole:9");
+  CHECK(env->id() == "shortpole:9");
+  CHECK(env->max_episode_steps() == 9);
+  CHECK(make("CartPole-v1")->max_episode_steps() == 500);  // exact ids are not a family's
+  CHECK_THROWS_WITH(make("nopole:3"), Catch::Contains("unknown environment id 'nopole:3'") &&
+                                          Catch::Contains("shortpole:STEPS"));
+  const auto ids = registered_ids();
+  CHECK(std::find(ids.begin(), ids.end(), "shortpole:9") == ids.end());
+  CHECK_THROWS_AS(register_family("shortpole:", "again", [](const std::string&) { return make("CartPole-v1"); }),
+                  pib::InvalidArgument);
+  CHECK_THROWS_AS(register_family("", "none", [](const std::string&) { return make("CartPole-v1"); }),
+                  pib::InvalidArgument);
+}
+
 TEST_CASE("the conformance tests check every registered environment, a user's included", "[envs][registry]") {
   const auto ids = checked_ids();
   CHECK(std::find(ids.begin(), ids.end(), "ToyWalk-v0") != ids.end());
