@@ -51,6 +51,7 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
   r.get("learning_starts", c.learning_starts);
   r.get("update_every", c.update_every);
   r.get("deploy_lag_updates", c.deploy_lag_updates);
+  r.get("recalibrate_every", c.recalibrate_every);
   r.get("batch_size", c.batch_size);
   r.get("buffer_size", c.buffer_size);
   for (const char* key : {"lr", "lr_final", "grad_clip_norm"})
@@ -123,6 +124,7 @@ nlohmann::json RlConfig::to_json() const {
       {"units", units},
       {"time_scale", time_scale},
       {"deploy_lag_updates", deploy_lag_updates},
+      {"recalibrate_every", recalibrate_every},
       {"faults", units::to_json(faults, true)},
       {"distributed",
        {{"actors", distributed.actors},
@@ -172,6 +174,7 @@ void RlConfig::validate() const {
   require_config(deploy_lag_updates == 0 || (schedule == Schedule::sync && distributed.actors == 0),
                  "deploy_lag_updates", deploy_lag_updates,
                  "0 unless schedule is sync without distributed actors (async has its own deploy latency)");
+  require_config(recalibrate_every >= 0, "recalibrate_every", recalibrate_every, ">= 0 (0: calibrate once)");
   require_config(batch_size >= 2, "batch_size", batch_size, ">= 2");
   require_config(buffer_size >= batch_size, "buffer_size", buffer_size, ">= batch_size");
   optimizer.validate("optimizer");

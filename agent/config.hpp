@@ -104,6 +104,14 @@ struct RlConfig {
   // schedule's order costs (docs/latency.md).
   int deploy_lag_updates = 0;
 
+  // Environment steps between calibration passes of every device after the one at the start (0: only that
+  // one). A pass calibrates the online and target cascades on 1,024 states drawn from the replay buffer, so
+  // DAC/ADC ranges and camera gains follow what training does to the parameters and to the states visited
+  // (a crossbar's ADC calibrated once on random-policy states clips a trained unit's currents). It runs after
+  // the first update at or past each multiple; a checkpoint at such a multiple resumes exactly. Distributed
+  // actors calibrate their clones on the same states when the next policy reaches them.
+  std::int64_t recalibrate_every = 10000;
+
   // Faults injected mid-run, in order of at_step.
   std::vector<FaultEvent> faults;
 

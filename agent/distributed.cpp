@@ -118,6 +118,19 @@ class ActorWorker {
           net_.online(l).deploy(p, deploy_rng_);
         }
         net_.head(net_.depth() - 1).set_parameters(in.eigen(net_.head(net_.depth() - 1).parameter_count()));
+        const auto recalibrations = in.value<std::int64_t>();
+        const auto rows = in.value<std::uint32_t>();
+        if (rows > 1024) in.fail(rows, " recalibration states, at most 1024 expected");
+        if (rows > 0) {
+          const auto n = static_cast<Eigen::Index>(rows), d = static_cast<Eigen::Index>(scale_.size());
+          const Matrix states = in.eigen(n * d).reshaped(n, d);
+          if (recalibrations > recalibrations_) {  // the learner's devices calibrated again: these clones too
+            recalibrations_ = recalibrations;
+            Rng rng = Rng::derive(derive_seed(cfg_.seed, Stream::actor_deploy, index_), Stream::recalibration,
+                                  static_cast<std::uint64_t>(recalibrations_));
+            net_.recalibrate(states, rng);
+          }
+        }
         in.finish();
         net_.publish_policy();
         return false;
@@ -233,6 +246,7 @@ class ActorWorker {
   std::vector<FinishedEpisode> finished_;
   std::int64_t version_ = -1, learner_steps_ = 0, steps_at_policy_ = 0, budget_ = 0;
   std::int64_t steps_ = 0, steps_sent_ = 0;
+  std::int64_t recalibrations_ = 0;  // the learner's passes these clones have followed
   bool stopped_ = false;
 };
 
@@ -328,7 +342,8 @@ std::int64_t ActorHub::budget(std::int64_t updates) const {
          cfg_.distributed.envs_per_actor;
 }
 
-void ActorHub::send_policy(QNetwork& net, std::int64_t updates) {
+void ActorHub::send_policy(QNetwork& net, std::int64_t updates, std::int64_t recalibrations,
+                           const Matrix& states) {
   const auto b = budget(updates);
   auto w = open_message(Kind::policy, 0);
   w.value(updates);
@@ -338,6 +353,11 @@ void ActorHub::send_policy(QNetwork& net, std::int64_t updates) {
   for (std::size_t l = 0; l < net.depth(); ++l)
     w.eigen(net.online(l).parameters());
   w.eigen(net.head(net.depth() - 1).parameters());
+  const bool with_states = recalibrations > recalibrations_sent_;
+  w.value(recalibrations);
+  w.value(static_cast<std::uint32_t>(with_states ? states.rows() : 0));
+  if (with_states) w.eigen(states.reshaped());
+  recalibrations_sent_ = recalibrations;
   const std::string bytes = w.finish();
   for (auto& a : actors_)
     if (a.alive) {

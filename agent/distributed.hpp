@@ -7,7 +7,9 @@
 // The protocol, every message a record of pib's binary format naming its kind and sender:
 //   policy       learner -> actor, after the first update and every sync_every updates after: the learner's
 //                update count (the policy's version), every unit's parameters and the acting head's, the
-//                environment steps the learner knows of, and the actor's step budget.
+//                environment steps the learner knows of, the actor's step budget, and the learner's count of
+//                recalibration passes with, when it has risen since the last policy sent, the pass's states
+//                (the actor then calibrates its clones on them too).
 //   budget       learner -> actor, after every update: a new step budget. An actor steps while its steps
 //                are under its budget (its share of learning_starts + update_every x (updates + sync_every),
 //                plus one batch and one step of its environments), so the update-to-data ratio of the recipe
@@ -78,8 +80,9 @@ class ActorHub {
 
   // Tells every actor with steps already taken (a resumed run) to go on from that count.
   void send_restore();
-  // Sends every live actor the policy (version `updates`) with a budget for learner state `updates`.
-  void send_policy(QNetwork& net, std::int64_t updates);
+  // Sends every live actor the policy (version `updates`) with a budget for learner state `updates`, and
+  // the learner's recalibration count, with its states when the count has risen since the last policy.
+  void send_policy(QNetwork& net, std::int64_t updates, std::int64_t recalibrations, const Matrix& states);
   // Sends every live actor its budget for learner state `updates` when it has changed.
   void send_budget(std::int64_t updates);
   // Takes every message that has arrived: transitions go into `replay` (when `replay` is given), finished
@@ -108,6 +111,7 @@ class ActorHub {
   std::vector<Actor> actors_;
   std::int64_t episodes_ = 0;
   std::int64_t known_steps_sent_ = 0;
+  std::int64_t recalibrations_sent_ = 0;
   std::chrono::steady_clock::time_point interval_start_;
 };
 

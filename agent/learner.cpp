@@ -91,7 +91,21 @@ void Learner::update(std::int64_t steps) {
   const auto done = updates_.load(std::memory_order_relaxed) + 1;
   updates_.store(done, std::memory_order_release);
   if (cfg_.target_update == "polyak" || done % cfg_.target_update_every == 0) update_targets();
+  if (cfg_.recalibrate_every > 0 && steps >= (recalibrations_ + 1) * cfg_.recalibrate_every) {
+    ++recalibrations_;
+    Rng rng = Rng::derive(cfg_.seed, Stream::recalibration, 2 * static_cast<std::uint64_t>(recalibrations_));
+    replay_.sample(std::min<std::size_t>(1024, replay_.size()), rng, batch_);
+    scale_.apply(batch_.obs, recalibration_states_);
+    recalibrate();
+  }
   compute_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Calibrates every device again on recalibration_states_ once its deploys have landed.
+void Learner::recalibrate() {
+  wait_deploys();
+  Rng rng = Rng::derive(cfg_.seed, Stream::recalibration, 2 * static_cast<std::uint64_t>(recalibrations_) + 1);
+  net_.recalibrate(recalibration_states_, rng);
 }
 
 // The TD targets from the last unit's heads on the next-state cascades, and the batch-constant part of every
@@ -363,6 +377,19 @@ void Learner::serialize(Archive& a) {
       again.set_state(u.target_rng_before_last);
       net_.target(l).deploy(u.target_params, again);
       u.version_offset = u.requested - unit.version();
+    }
+  }
+  if (cfg_.recalibrate_every > 0) {
+    a(recalibrations_);
+    auto rows = static_cast<std::uint64_t>(recalibration_states_.rows());
+    a(rows);
+    a.check(rows <= 1024, rows, " recalibration states, at most 1024 expected");
+    const auto n = static_cast<Eigen::Index>(rows), d = static_cast<Eigen::Index>(scale_.size());
+    Vector flat = recalibration_states_.reshaped();
+    a(flat, n * d);
+    if constexpr (Archive::loading) {
+      recalibration_states_ = flat.reshaped(n, d);
+      if (recalibrations_ > 0) recalibrate();  // on the devices as just re-programmed
     }
   }
   std::string replay_bytes;

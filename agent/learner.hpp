@@ -74,6 +74,9 @@ class Learner {
   double lr(std::int64_t steps) const;
   double compute_s() const { return compute_s_; }
   double sigma_x() const { return sigma_x_; }
+  // Calibration passes done since the first one (cfg.recalibrate_every) and the scaled states of the last.
+  std::int64_t recalibrations() const { return recalibrations_; }
+  const Matrix& recalibration_states() const { return recalibration_states_; }
 
   // One update at `steps` environment steps (the learning-rate schedule's clock).
   void update(std::int64_t steps);
@@ -100,6 +103,7 @@ class Learner {
   void deploy_unit(std::size_t l);
   void update_targets();
   void inject_fault(std::size_t k);
+  void recalibrate();  // pass number recalibrations_ + 1 (Stream::recalibration)
 
   const RlConfig& cfg_;
   QNetwork& net_;
@@ -111,6 +115,8 @@ class Learner {
   std::atomic<std::int64_t> updates_{0};
   std::size_t faults_applied_ = 0;  // cfg.faults[0, faults_applied_) are in the devices
   double compute_s_ = 0.0;
+  std::int64_t recalibrations_ = 0;  // passes done after the first calibration (cfg.recalibrate_every)
+  Matrix recalibration_states_;      // the scaled states of the last one (kept for a resume)
   PairWorker pair_;  // the update's second thread (measurements, unit updates)
   bool any_drift_ = false;  // a unit drifts (Unit::drifts): sync measures its cascades one task at a time
 

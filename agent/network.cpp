@@ -47,6 +47,18 @@ void QNetwork::calibrate(const Matrix& inputs, Rng& rng) {
   }
 }
 
+void QNetwork::recalibrate(const Matrix& inputs, Rng& rng) {
+  units::Measurement m;
+  for (auto* chain : {&online_, &target_}) {
+    Matrix x = inputs;
+    for (auto& unit : *chain) {
+      unit->calibrate(x, rng);
+      unit->measure(x, m, rng);
+      x = m.output;
+    }
+  }
+}
+
 void QNetwork::measure_online(const Matrix& x, std::vector<units::Measurement>& out, Rng& rng) {
   units::measure_chain(online_, x, out, rng);
 }

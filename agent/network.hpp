@@ -48,6 +48,10 @@ class QNetwork {
 
   // Calibrates every device (online and target) on `inputs` propagated through the online cascade.
   void calibrate(const Matrix& inputs, Rng& rng);
+  // Calibrates the devices again mid-run, on `inputs` propagated through each cascade: the online devices
+  // on the online cascade's measurements, the target devices (which hold other parameters) on the target
+  // cascade's. Parameters stay as they are.
+  void recalibrate(const Matrix& inputs, Rng& rng);
 
   // Measures the online (or target) cascade on `x`; out[l] is unit l's measurement.
   void measure_online(const Matrix& x, std::vector<units::Measurement>& out, Rng& rng);

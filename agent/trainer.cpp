@@ -375,7 +375,7 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, const std::filesys
   std::vector<EpisodeRecord> episodes;
   std::vector<ActorFailure> failures;
   hub.send_restore();  // a resumed run: every actor goes on from its step count
-  hub.send_policy(*net, learner->updates());
+  hub.send_policy(*net, learner->updates(), learner->recalibrations(), learner->recalibration_states());
   try {
     while (true) {
       episodes.clear();
@@ -400,7 +400,7 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, const std::filesys
         busy = true;
         if (learner->updates() % cfg.distributed.sync_every == 0) {
           learner->wait_deploys();
-          hub.send_policy(*net, learner->updates());
+          hub.send_policy(*net, learner->updates(), learner->recalibrations(), learner->recalibration_states());
         } else {
           hub.send_budget(learner->updates());
         }

@@ -56,6 +56,8 @@ enum class Stream : std::uint64_t {
   // Distributed RL (index: the actor, 0-based; Stream::actor index a + 1 is actor a's exploration).
   actor_envs,    // the reset seed of an actor's vector of environments
   actor_deploy,  // the programming noise of an actor's device clones
+  // RL, appended (earlier values keep their numbers).
+  recalibration,  // the learner's k-th recalibration: its replay sample and its passes (index: k)
 };
 
 // A SplitMix64 finaliser (Steele, Lea & Flood 2014; the constants of Vigna's splitmix64.c).

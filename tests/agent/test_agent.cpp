@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/config.hpp"
+#include "agent/network.hpp"
 #include "agent/nstep.hpp"
 #include "agent/trainer.hpp"
 #include "envs/registry.hpp"
@@ -88,6 +89,7 @@ TEST_CASE("RL config errors name the key", "[agent]") {
   CHECK_THROWS_WITH(RlConfig::from_json({{"learning_starts", 10}}), Catch::Contains("learning_starts"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"solve_check_every", 0}}), Catch::Contains("solve_check_every"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"solve_check_episodes", -1}}), Catch::Contains("solve_check_episodes"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"recalibrate_every", -1}}), Catch::Contains("recalibrate_every"));
   const auto c = RlConfig::from_json({{"gamma", 0.9}, {"pib", {{"beta", 0.5}}}});
   const auto again = RlConfig::from_json(c.to_json());
   CHECK(again.to_json() == c.to_json());
@@ -163,6 +165,72 @@ TEST_CASE("resume continues exactly as an uninterrupted run", "[agent]") {
   CHECK(file_bytes(dir / "whole" / "checkpoint_1600.pib") ==
         file_bytes(dir / "resumed" / "checkpoint_1600.pib"));
   fs::remove_all(dir);
+}
+
+TEST_CASE("recalibrate_every: the devices calibrate again mid-run, and a resume at a pass continues exactly",
+          "[agent]") {
+  // Optical units: a pass resets the cameras' gains (and the second unit's input statistics) from replay
+  // states, so it changes what the devices measure; their deploys are exact, so a resume can be compared byte
+  // for byte.
+  const auto dir = temp_dir("recalibrate");
+  nlohmann::json first = {{"kind", "optical"}, {"n_speckle", 32}, {"output_dim", 16}, {"activation", "tanh"}};
+  nlohmann::json second = {{"kind", "optical"}, {"n_speckle", 32}, {"output_dim", 16}};
+  auto cfg = small_config(1600, {{"time_scale", 1e9},
+                                 {"checkpoint_every", 800},
+                                 {"recalibrate_every", 400},
+                                 {"units", nlohmann::json::array({first, second})}});
+  Trainer whole(cfg);
+  whole.run({}, dir / "whole");
+  REQUIRE(fs::exists(dir / "whole" / "checkpoint_800.pib"));
+  auto resumed = Trainer::resume(dir / "whole" / "checkpoint_800.pib");
+  resumed->run({}, dir / "resumed");
+  CHECK(file_bytes(dir / "whole" / "checkpoint_1600.pib") == file_bytes(dir / "resumed" / "checkpoint_1600.pib"));
+
+  // Without the passes the run differs (the checkpoints also differ in the passes' record, so compare what
+  // the network did: its returns).
+  auto returns_of = [](RlConfig c) {
+    Trainer t(c);
+    std::vector<double> r;
+    pib::agent::Callbacks cb;
+    cb.on_episode = [&](const pib::agent::EpisodeRecord& e) { r.push_back(e.episode_return); };
+    t.run(cb, {});
+    return r;
+  };
+  cfg.checkpoint_every = 0;
+  const auto with = returns_of(cfg);
+  CHECK(returns_of(cfg) == with);
+  cfg.recalibrate_every = 0;
+  CHECK(returns_of(cfg) != with);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a recalibration pass moves a crossbar's ADC range to the inputs it is given, online and target",
+          "[agent]") {
+  // Calibrated on inputs a fifth of the size it then measures, the ADC clips: the outputs stay at the small
+  // inputs' largest current. After recalibrate on the large inputs they scale with them (about 5 x).
+  nlohmann::json unit = {{"kind", "memristor_dense"}, {"output_dim", 8}, {"activation", "none"},
+                         {"dac_full_scale", 1.0}};
+  pib::agent::QNetwork net(nlohmann::json::array({unit}), 4, 2, 1e9, 3);
+  pib::Rng rng(7);
+  pib::units::Matrix x(256, 4);
+  for (Eigen::Index k = 0; k < x.size(); ++k)
+    x.data()[k] = rng.uniform(-1.0, 1.0);
+  const pib::units::Matrix small = 0.2 * x;
+  std::vector<pib::units::Measurement> m;
+  auto largest = [&](bool online, const pib::units::Matrix& in) {
+    online ? net.measure_online(in, m, rng) : net.measure_target(in, m, rng);
+    return m[0].output.cwiseAbs().maxCoeff();
+  };
+  net.calibrate(small, rng);
+  for (const bool online : {true, false}) {
+    CAPTURE(online);
+    CHECK(largest(online, x) < 1.2 * largest(online, small));
+  }
+  net.recalibrate(x, rng);
+  for (const bool online : {true, false}) {
+    CAPTURE(online);
+    CHECK(largest(online, x) > 3.0 * largest(online, small));
+  }
 }
 
 TEST_CASE("corrupt checkpoints are clear errors", "[agent]") {

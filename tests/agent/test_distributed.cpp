@@ -21,9 +21,11 @@ using pib::agent::Trainer;
 
 namespace {
 
+// Devices calibrate again every 1,000 steps, so the policy messages carry the passes' states to the actors.
 RlConfig distributed_config(std::int64_t steps, int actors) {
   return pib::test::small_config(
-      steps, {{"distributed",
+      steps, {{"recalibrate_every", 1000},
+              {"distributed",
                {{"actors", actors}, {"envs_per_actor", 2}, {"sync_every", 5}, {"batch_transitions", 16}}}});
 }
 
