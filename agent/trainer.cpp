@@ -473,8 +473,10 @@ std::unique_ptr<Trainer> Trainer::resume(const std::filesystem::path& checkpoint
   LoadArchive a(checkpoint);
   std::string text;
   a(text);
-  const auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) a.fail("the stored config is not valid JSON");
+  // A checkpoint of a version without recalibration passes goes on without them (and has no record of them).
+  if (j.is_object() && !j.contains("recalibrate_every")) j["recalibrate_every"] = 0;
   auto impl = std::make_unique<Impl>(RlConfig::from_json(j));
   impl->serialize(a);
   a.finish();

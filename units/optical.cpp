@@ -384,6 +384,7 @@ template <typename S, typename M>
 void OpticalUnit::scatter(const Calibration& c, const M& stacked, Buffers<S>& k,
                           const Eigen::Ref<const Matrix>& x) const {
   const Eigen::Index n = x.rows(), d = config_.input_dim, levels = config_.binary_levels,
+                     harmonics = config_.phase_harmonics,
                      m = config_.modulator_inputs() + config_.reference_pixels, p = config_.n_speckle;
   const bool phase = config_.encoding == OpticalEncoding::phase8;
 
@@ -400,13 +401,18 @@ void OpticalUnit::scatter(const Calibration& c, const M& stacked, Buffers<S>& k,
       const double level = round_nonnegative(255.0 * u);
       if (phase) {
         const auto& [cos_level, sin_level] = phase_table()[static_cast<std::size_t>(level)];
-        k.encoded(i, j) = static_cast<S>(cos_level);
-        k.encoded(i, m + j) = static_cast<S>(sin_level);
+        k.encoded(i, j * harmonics) = static_cast<S>(cos_level);
+        k.encoded(i, m + j * harmonics) = static_cast<S>(sin_level);
+        for (Eigen::Index h = 1; h < harmonics; ++h) {  // pixel h: (h + 1) times the phase
+          const double angle = static_cast<double>(h + 1) * std::numbers::pi * level / 255.0;
+          k.encoded(i, j * harmonics + h) = static_cast<S>(std::cos(angle));
+          k.encoded(i, m + j * harmonics + h) = static_cast<S>(std::sin(angle));
+        }
       } else {
         k.encoded(i, j) = static_cast<S>(level / 255.0);
       }
     }
-    for (Eigen::Index j = d * levels; j < m; ++j) {  // reference pixels: amplitude 1, phase 0
+    for (Eigen::Index j = config_.modulator_inputs(); j < m; ++j) {  // reference pixels: amplitude 1, phase 0
       k.encoded(i, j) = S(1);
       if (phase) k.encoded(i, m + j) = S(0);
     }

@@ -11,12 +11,15 @@
 //                amplitude8 (SLM) a_j = q(u_j), u_j = clamp((x_j - input_low_j) / (input_high_j -
 //                input_low_j), 0, 1),
 //                           q = 8-bit rounding round(255 u) / 255;
-//                phase8     (SLM) exp(i pi q(u_j)).
+//                phase8     (SLM) exp(i pi q(u_j)); with phase_harmonics H > 1, feature j drives H pixels,
+//                           pixel h (0-based) at exp(i (h+1) pi q(u_j)) (the SLM wraps the phase), so the
+//                           intensities, quadratic in the pixels' fields, are no longer confined to the
+//                           1 + 2 C(n_in + 1, 2) functions of one pixel per feature (7 for two features).
 //                plus `reference_pixels` constant pixels (value 1 = phase 0). Phase encoding sees only phase
 //                differences; a reference pixel makes a common phase shift of the inputs visible
 //                (DESIGN 3.3).
-//  * scattering: T is n_speckle x (n_mod + reference_pixels), n_mod = n_in * binary_levels modulator
-//                input pixels, Re and Im iid N(0, 1/n_mod), drawn from Rng::derive(seed,
+//  * scattering: T is n_speckle x (n_mod + reference_pixels), n_mod = n_in * binary_levels * phase_harmonics
+//                modulator input pixels, Re and Im iid N(0, 1/n_mod), drawn from Rng::derive(seed,
 //                Stream::unit_physics): all of Re T row-major, then all of Im T. Hidden: only tests and
 //                characterisation may read it.
 //  * camera:     mean signal in DN = gain * |T x|^2 with the gain from calibration (the calibration
@@ -90,6 +93,7 @@ struct OpticalConfig {
   bool binary_threshold_median = false;  // key binary_threshold: "zero" | "median"
   std::vector<double> binary_median;     // empty: from calibration
   Eigen::Index binary_levels = 1;        // DMD pixels per feature (thermometer code at quantile thresholds)
+  Eigen::Index phase_harmonics = 1;      // phase8: SLM pixels per feature, at 1, 2, ... times its phase
   std::vector<double> input_low;         // empty: from calibration; else input_dim values
   std::vector<double> input_high;        // idem
   Eigen::Index reference_pixels = 1;
@@ -104,8 +108,9 @@ struct OpticalConfig {
   DeviceTiming timing{16667.0, 16667.0, 1.0};
 
   static OpticalConfig from_json(const nlohmann::json& json, const std::string& path = "optical");
-  // Modulator pixels that carry the input: input_dim, times binary_levels for the binary encoding.
-  Eigen::Index modulator_inputs() const { return input_dim * binary_levels; }
+  // Modulator pixels that carry the input: input_dim, times binary_levels (binary) or phase_harmonics (phase8).
+  Eigen::Index pixels_per_feature() const { return binary_levels * phase_harmonics; }
+  Eigen::Index modulator_inputs() const { return input_dim * pixels_per_feature(); }
   void validate(const std::string& path = "optical") const;
   std::string encoding_name() const;
 };

@@ -75,6 +75,7 @@ OpticalConfig OpticalConfig::from_json(const nlohmann::json& json, const std::st
   c.binary_threshold_median = threshold == "median";
   c.binary_median = number_or_array(r.child("binary_median"), c.input_dim, r.key_path("binary_median"));
   r.get("binary_levels", c.binary_levels);
+  r.get("phase_harmonics", c.phase_harmonics);
   c.input_low = number_or_array(r.child("input_low"), c.input_dim, r.key_path("input_low"));
   c.input_high = number_or_array(r.child("input_high"), c.input_dim, r.key_path("input_high"));
   r.get("reference_pixels", c.reference_pixels);
@@ -121,6 +122,11 @@ void OpticalConfig::validate(const std::string& path) const {
   if (binary_levels > 1)
     require_config(encoding == OpticalEncoding::binary && binary_threshold_median, key("binary_levels"),
                    binary_levels, "1 unless encoding is binary with binary_threshold median");
+  require_config(phase_harmonics >= 1 && phase_harmonics <= 64, key("phase_harmonics"), phase_harmonics,
+                 "in [1, 64]");
+  if (phase_harmonics > 1)
+    require_config(encoding == OpticalEncoding::phase8, key("phase_harmonics"), phase_harmonics,
+                   "1 unless encoding is phase8");
   validate_timing(timing, path);
 }
 

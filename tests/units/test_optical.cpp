@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include <Eigen/LU>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -74,6 +75,28 @@ void ideal_model(const OpticalUnit& unit, const Matrix& x, Matrix& s, Matrix& z)
   const Eigen::Map<const Matrix> w(p.data(), c.n_speckle, c.output_dim);
   z = (s * w).rowwise() + p.tail(c.output_dim).transpose();
   z = z.array().tanh().matrix();
+}
+
+// Largest difference between the measured frames of n samples and gain |T f_i|^2 / full scale (48-bit
+// camera), where pixel_field(i, j, q) is the field of sample i on modulator pixel q of feature j (L pixels per
+// feature) and the last pixel is a reference pixel at 1.
+template <typename PixelField>
+double frame_error(const OpticalUnit& unit, const Measurement& m, Eigen::Index n, Eigen::Index d, Eigen::Index L,
+                   PixelField pixel_field) {
+  const Eigen::MatrixXcd t = unit.transmission_matrix();
+  const double full_scale = std::ldexp(1.0, 48) - 1.0;
+  double max_error = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    Eigen::VectorXcd field_in = Eigen::VectorXcd::Ones(t.cols());
+    for (Eigen::Index j = 0; j < d; ++j)
+      for (Eigen::Index q = 0; q < L; ++q)
+        field_in[j * L + q] = pixel_field(i, j, q);
+    const Eigen::VectorXcd out = t * field_in;
+    for (Eigen::Index k = 0; k < t.rows(); ++k)
+      max_error = std::max(
+          max_error, std::abs(m.response(i, k) - unit.camera_gain_dn() * std::norm(out[k]) / full_scale));
+  }
+  return max_error;
 }
 
 std::string config_error(const nlohmann::json& config) {
@@ -359,8 +382,7 @@ TEST_CASE("binary_levels: a thermometer code at the calibration quantiles drives
   config["binary_threshold"] = "median";
   config["reference_pixels"] = 1;
   OpticalUnit unit = make(config);
-  const Eigen::MatrixXcd t = unit.transmission_matrix();
-  REQUIRE(t.cols() == d * levels + 1);
+  REQUIRE(unit.transmission_matrix().cols() == d * levels + 1);
   Rng rng(8);
   const Matrix x = grid_inputs(n, d, rng);
   unit.calibrate(x);
@@ -376,22 +398,54 @@ TEST_CASE("binary_levels: a thermometer code at the calibration quantiles drives
       threshold(j, q) = column[rank - 1];
     }
   }
-  const double full_scale = std::ldexp(1.0, 48) - 1.0;
-  double max_error = 0.0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    Eigen::VectorXcd field_in = Eigen::VectorXcd::Ones(t.cols());  // the last one is the reference pixel
-    for (Eigen::Index j = 0; j < d; ++j)
-      for (Eigen::Index q = 0; q < levels; ++q)
-        field_in[j * levels + q] = x(i, j) > threshold(j, q) ? 1.0 : 0.0;
-    const Eigen::VectorXcd out = t * field_in;
-    for (Eigen::Index k = 0; k < t.rows(); ++k)
-      max_error = std::max(
-          max_error, std::abs(m.response(i, k) - unit.camera_gain_dn() * std::norm(out[k]) / full_scale));
-  }
-  CHECK(max_error < 1e-9);
+  CHECK(frame_error(unit, m, n, d, levels, [&](Eigen::Index i, Eigen::Index j, Eigen::Index q) {
+          return std::complex<double>(x(i, j) > threshold(j, q) ? 1.0 : 0.0);
+        }) < 1e-9);
   // One level with median thresholds is the plain binary encoding.
   config["binary_levels"] = 1;
   CHECK(make(config).transmission_matrix().cols() == d + 1);
+}
+
+TEST_CASE("phase_harmonics: feature j drives H SLM pixels at 1..H times its phase", "[optical]") {
+  const Eigen::Index harmonics = 3, d = 6, n = 40;
+  auto config = ideal_config("phase8");
+  config["phase_harmonics"] = harmonics;
+  config["reference_pixels"] = 1;
+  OpticalUnit unit = make(config);
+  REQUIRE(unit.transmission_matrix().cols() == d * harmonics + 1);
+  Rng rng(5);
+  const Matrix x = grid_inputs(n, d, rng);  // on the 8-bit grid: the modulator's rounding is exact
+  unit.calibrate(x);
+  Measurement m;
+  unit.measure(x, m, rng);
+  CHECK(frame_error(unit, m, n, d, harmonics, [&](Eigen::Index i, Eigen::Index j, Eigen::Index h) {
+          return std::polar(1.0, static_cast<double>(h + 1) * M_PI * x(i, j));
+        }) < 1e-9);
+  // The frames carry more than one pixel per feature does: with two features and a reference pixel, the
+  // intensities of one harmonic span 1 + 2 C(3, 2) = 7 functions, with three harmonics more.
+  auto rank_of_frames = [&](Eigen::Index h) {
+    auto c = ideal_config("phase8");
+    c["input_dim"] = 2;
+    c["phase_harmonics"] = h;
+    c["n_speckle"] = 64;
+    OpticalUnit u = make(c);
+    const Matrix x2 = grid_inputs(200, 2, rng);
+    u.calibrate(x2);
+    Measurement frames;
+    u.measure(x2, frames, rng);
+    Eigen::FullPivLU<Matrix> lu(frames.response);
+    lu.setThreshold(1e-9);
+    return lu.rank();
+  };
+  CHECK(rank_of_frames(1) == 7);
+  CHECK(rank_of_frames(3) > 20);
+  auto with_harmonics = [](const std::string& encoding, int h) {
+    auto c = ideal_config(encoding);
+    c["phase_harmonics"] = h;
+    return c;
+  };
+  CHECK(config_error(with_harmonics("binary", 2)).find("phase_harmonics") != std::string::npos);
+  CHECK(config_error(with_harmonics("phase8", 0)).find("phase_harmonics") != std::string::npos);
 }
 
 TEST_CASE("optical timing defaults follow the encoding", "[optical]") {
