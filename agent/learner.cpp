@@ -104,7 +104,8 @@ void Learner::update(std::int64_t steps) {
 // Calibrates every device again on recalibration_states_ once its deploys have landed.
 void Learner::recalibrate() {
   wait_deploys();
-  Rng rng = Rng::derive(cfg_.seed, Stream::recalibration, 2 * static_cast<std::uint64_t>(recalibrations_) + 1);
+  Rng rng =
+      Rng::derive(cfg_.seed, Stream::recalibration, 2 * static_cast<std::uint64_t>(recalibrations_) + 1);
   net_.recalibrate(recalibration_states_, rng);
 }
 

@@ -400,7 +400,8 @@ Summary Trainer::Impl::learn_from_actors(const Callbacks& cb, const std::filesys
         busy = true;
         if (learner->updates() % cfg.distributed.sync_every == 0) {
           learner->wait_deploys();
-          hub.send_policy(*net, learner->updates(), learner->recalibrations(), learner->recalibration_states());
+          hub.send_policy(*net, learner->updates(), learner->recalibrations(),
+                          learner->recalibration_states());
         } else {
           hub.send_budget(learner->updates());
         }

@@ -41,13 +41,13 @@ enum class Stream : std::uint64_t {
   evaluation,           // greedy evaluation's measurement noise
   evaluation_episode,   // a greedy evaluation episode's reset seed (index: episode number)
   // Supervised and self-supervised training.
-  split,     // data splits and subsets
-  shuffle,   // minibatch order
-  augment,   // augmentations
-  probe,     // probes and readouts
-  backprop,  // the backprop baseline
-  device,    // devices built for a baseline or a comparison (index: unit)
-  policy,    // a random policy (pib env random)
+  split,        // data splits and subsets
+  shuffle,      // minibatch order
+  augment,      // augmentations
+  probe,        // probes and readouts
+  backprop,     // the backprop baseline
+  device,       // devices built for a baseline or a comparison (index: unit)
+  policy,       // a random policy (pib env random)
   solve_check,  // the greedy check before a solved run stops (index: the step it runs at)
   // A decentralised run (index: the rank).
   rank_init,        // the initialisation pass of a rank's unit

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs RL configs over seeds and writes the table the README shows: per config, the environment, the unit
-kinds, the seeds solved, the median environment steps to solve, the median greedy evaluation and the mean wall
-time.
+kinds, the seeds solved, the median environment steps to solve, the median best 100-episode training mean
+(what an unsolved config reached), the median greedy evaluation and the mean wall time.
 
     tools/rl_table.py --configs configs/cartpole_optical.json configs/cartpole_memristor.json \\
                       --seeds 0-4 --out runs/table [--jobs 2] [--pib build/apps/pib] [--set key=value ...]
@@ -67,13 +67,18 @@ def median_or_none(values):
     return None if math.isinf(m) else m
 
 
+def median_of_known(values):
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
 def summarize(out):
     rows = []
     for cdir in sorted(p for p in out.iterdir() if p.is_dir()):
         runs = sorted(cdir.glob("seed*/summary.json"), key=lambda p: int(p.parent.name[4:]))
         if not runs:
             continue
-        steps, evals, walls, seeds = [], [], [], []
+        steps, evals, walls, seeds, bests = [], [], [], [], []
         env, kinds = "?", "?"
         for summary_file in runs:
             summary = json.loads(summary_file.read_text())
@@ -83,28 +88,31 @@ def summarize(out):
             seeds.append(int(summary_file.parent.name[4:]))
             steps.append(solved_step(summary, config))
             evals.append(summary.get("eval", {}).get("mean_return"))
+            bests.append(summary.get("best_mean_return_100"))
             walls.append(summary["wall_s"])
         rows.append({
             "config": cdir.name, "env": env, "units": kinds, "seeds": seeds,
             "solved": sum(s is not None for s in steps), "runs": len(steps),
             "median_steps_to_solve": median_or_none(steps),
-            "median_greedy_eval": statistics.median(e for e in evals if e is not None) if any(
-                e is not None for e in evals) else None,
+            "median_best_mean_100": median_of_known(bests),
+            "median_greedy_eval": median_of_known(evals),
             "mean_wall_s": statistics.mean(walls),
             "steps_to_solve": steps})
     return rows
 
 
 def markdown(rows):
-    lines = ["| config | environment | units | solved | median steps to solve | median greedy eval | mean wall s |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| config | environment | units | solved | median steps to solve | median best 100-ep. mean "
+             "| median greedy eval | mean wall s |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         med = "not reached" if r["median_steps_to_solve"] is None else f"{r['median_steps_to_solve']:,.0f}"
         ev = "-" if r["median_greedy_eval"] is None else f"{r['median_greedy_eval']:.1f}"
+        best = "-" if r["median_best_mean_100"] is None else f"{r['median_best_mean_100']:.1f}"
         seeds = f"{min(r['seeds'])}-{max(r['seeds'])}" if r["seeds"] == list(
             range(min(r["seeds"]), max(r["seeds"]) + 1)) else ",".join(map(str, r["seeds"]))
         lines.append(f"| {r['config']} (seeds {seeds}) | {r['env']} | {r['units']} | {r['solved']}/{r['runs']} "
-                     f"| {med} | {ev} | {r['mean_wall_s']:.0f} |")
+                     f"| {med} | {best} | {ev} | {r['mean_wall_s']:.0f} |")
     return "\n".join(lines) + "\n"
 
 

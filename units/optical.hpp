@@ -108,7 +108,8 @@ struct OpticalConfig {
   DeviceTiming timing{16667.0, 16667.0, 1.0};
 
   static OpticalConfig from_json(const nlohmann::json& json, const std::string& path = "optical");
-  // Modulator pixels that carry the input: input_dim, times binary_levels (binary) or phase_harmonics (phase8).
+  // Modulator pixels that carry the input: input_dim, times binary_levels (binary) or phase_harmonics
+  // (phase8).
   Eigen::Index pixels_per_feature() const { return binary_levels * phase_harmonics; }
   Eigen::Index modulator_inputs() const { return input_dim * pixels_per_feature(); }
   void validate(const std::string& path = "optical") const;

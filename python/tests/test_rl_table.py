@@ -18,13 +18,14 @@ def fake_run(d, env, kinds, summary, config=None):
 def test_counts_medians_and_writes_the_table(tmp_path):
     out = tmp_path / "table"
     passed = lambda step: {"solve_checks": [{"step": step, "passed": False}, {"step": step + 5000, "passed": True}],
-                           "env_steps": step + 5000, "wall_s": 10.0, "eval": {"mean_return": 500.0}}
+                           "env_steps": step + 5000, "wall_s": 10.0, "eval": {"mean_return": 500.0},
+                           "best_mean_return_100": 475.0 + step / 100000}
     fake_run(out / "a" / "seed0", "CartPole-v1", ["optical", "optical"], passed(100000))
     fake_run(out / "a" / "seed1", "CartPole-v1", ["optical", "optical"], passed(200000))
     # the training mean reached the threshold, but no greedy check passed: not solved
     fake_run(out / "a" / "seed2", "CartPole-v1", ["optical", "optical"],
              {"solve_checks": [{"step": 150000, "passed": False}], "solved_at_step": 150000, "env_steps": 300000,
-              "wall_s": 40.0, "eval": {"mean_return": 300.0}})
+              "wall_s": 40.0, "eval": {"mean_return": 300.0}, "best_mean_return_100": 480.0})
     # solve checks off: the training mean decides
     fake_run(out / "b" / "seed0", "Acrobot-v1", ["digital_dense"],
              {"solve_checks": [], "solved_at_step": 80000, "env_steps": 80000, "wall_s": 5.0,
@@ -36,8 +37,10 @@ def test_counts_medians_and_writes_the_table(tmp_path):
     assert rows["a"]["steps_to_solve"] == [105000, 205000, None]
     assert rows["a"]["median_steps_to_solve"] == 205000  # the unsolved seed counts as never solving
     assert rows["a"]["median_greedy_eval"] == 500.0 and rows["a"]["mean_wall_s"] == 20.0
+    assert rows["a"]["median_best_mean_100"] == 477.0  # of 476, 477 and 480
+    assert rows["b"]["median_best_mean_100"] is None  # no run recorded one
     assert rows["b"]["solved"] == 1 and rows["b"]["median_steps_to_solve"] == 80000
-    assert "| a (seeds 0-2) | CartPole-v1 | optical+optical | 2/3 | 205,000 | 500.0 | 20 |" in r.stdout
+    assert "| a (seeds 0-2) | CartPole-v1 | optical+optical | 2/3 | 205,000 | 477.0 | 500.0 | 20 |" in r.stdout
     assert (out / "table.md").read_text() == r.stdout
 
 

@@ -184,7 +184,8 @@ TEST_CASE("recalibrate_every: the devices calibrate again mid-run, and a resume 
   REQUIRE(fs::exists(dir / "whole" / "checkpoint_800.pib"));
   auto resumed = Trainer::resume(dir / "whole" / "checkpoint_800.pib");
   resumed->run({}, dir / "resumed");
-  CHECK(file_bytes(dir / "whole" / "checkpoint_1600.pib") == file_bytes(dir / "resumed" / "checkpoint_1600.pib"));
+  CHECK(file_bytes(dir / "whole" / "checkpoint_1600.pib") ==
+        file_bytes(dir / "resumed" / "checkpoint_1600.pib"));
 
   // Without the passes the run differs (the checkpoints also differ in the passes' record, so compare what
   // the network did: its returns).
@@ -208,8 +209,8 @@ TEST_CASE("a recalibration pass moves a crossbar's ADC range to the inputs it is
           "[agent]") {
   // Calibrated on inputs a fifth of the size it then measures, the ADC clips: the outputs stay at the small
   // inputs' largest current. After recalibrate on the large inputs they scale with them (about 5 x).
-  nlohmann::json unit = {{"kind", "memristor_dense"}, {"output_dim", 8}, {"activation", "none"},
-                         {"dac_full_scale", 1.0}};
+  nlohmann::json unit = {
+      {"kind", "memristor_dense"}, {"output_dim", 8}, {"activation", "none"}, {"dac_full_scale", 1.0}};
   pib::agent::QNetwork net(nlohmann::json::array({unit}), 4, 2, 1e9, 3);
   pib::Rng rng(7);
   pib::units::Matrix x(256, 4);
@@ -343,23 +344,6 @@ TEST_CASE("async schedule: deploys overlap, staleness is recorded", "[agent][con
   CHECK(staleness >= 0.0);
   for (const auto& d : s.device)
     CHECK(d["ledger"]["deploys"].get<double>() >= static_cast<double>(s.updates));
-}
-
-// A learning check with a fixed seed: a one-layer digital Q-network with the default recipe must get far
-// beyond a random policy (mean return about 22) within 150,000 steps. The bound is deliberately below the
-// solve threshold: the run is exactly reproducible only for the same binary, and this test must not depend on
-// the compiler's floating-point choices.
-TEST_CASE("CartPole-v1: the recipe learns with a digital Q-network", "[agent][slow]") {
-  auto cfg = RlConfig::from_json(
-      {{"seed", 0},
-       {"total_steps", 150000},
-       {"obs_scale", {2.4, 3.0, 0.21, 3.0}},
-       {"units",
-        nlohmann::json::array({{{"kind", "digital_dense"}, {"output_dim", 64}, {"activation", "relu"}}})}});
-  Trainer t(cfg);
-  const auto s = t.run({}, {});
-  REQUIRE(s.best_mean_return_100.has_value());
-  CHECK(*s.best_mean_return_100 >= 300.0);
 }
 
 TEST_CASE("a configured fault is injected once at its step and survives a resume", "[agent]") {

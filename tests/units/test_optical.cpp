@@ -78,11 +78,11 @@ void ideal_model(const OpticalUnit& unit, const Matrix& x, Matrix& s, Matrix& z)
 }
 
 // Largest difference between the measured frames of n samples and gain |T f_i|^2 / full scale (48-bit
-// camera), where pixel_field(i, j, q) is the field of sample i on modulator pixel q of feature j (L pixels per
-// feature) and the last pixel is a reference pixel at 1.
+// camera), where pixel_field(i, j, q) is the field of sample i on modulator pixel q of feature j (L pixels
+// per feature) and the last pixel is a reference pixel at 1.
 template <typename PixelField>
-double frame_error(const OpticalUnit& unit, const Measurement& m, Eigen::Index n, Eigen::Index d, Eigen::Index L,
-                   PixelField pixel_field) {
+double frame_error(const OpticalUnit& unit, const Measurement& m, Eigen::Index n, Eigen::Index d,
+                   Eigen::Index L, PixelField pixel_field) {
   const Eigen::MatrixXcd t = unit.transmission_matrix();
   const double full_scale = std::ldexp(1.0, 48) - 1.0;
   double max_error = 0.0;
