@@ -38,6 +38,16 @@ std::string file_bytes(const fs::path& p) {
   return s.str();
 }
 
+// The episode returns of a fresh run of `cfg`.
+std::vector<double> episode_returns(const RlConfig& cfg) {
+  Trainer t(cfg);
+  std::vector<double> returns;
+  pib::agent::Callbacks cb;
+  cb.on_episode = [&](const pib::agent::EpisodeRecord& e) { returns.push_back(e.episode_return); };
+  t.run(cb, {});
+  return returns;
+}
+
 }  // namespace
 
 TEST_CASE("n-step aggregation: returns, discounts and episode ends", "[agent]") {
@@ -136,17 +146,9 @@ TEST_CASE("sync mode is bit-reproducible with optical units, drifting or not", "
     nlohmann::json unit = {{"kind", "optical"}, {"encoding", "phase8"}, {"n_speckle", 48}, {"output_dim", 16},
                            {"activation", "tanh"}, {"drift_per_s", drift}};
     auto cfg = small_config(1400, {{"time_scale", 1e6}, {"units", nlohmann::json::array({unit, unit})}});
-    auto run = [&] {
-      Trainer t(cfg);
-      std::vector<double> returns;
-      pib::agent::Callbacks cb;
-      cb.on_episode = [&](const pib::agent::EpisodeRecord& e) { returns.push_back(e.episode_return); };
-      t.run(cb, {});
-      return returns;
-    };
-    const auto first = run();
+    const auto first = episode_returns(cfg);
     CHECK(first.size() > 10);
-    CHECK(run() == first);
+    CHECK(episode_returns(cfg) == first);
     by_drift.push_back(first);
   }
   CHECK(by_drift[0] != by_drift[1]);  // the medium did drift
@@ -189,19 +191,11 @@ TEST_CASE("recalibrate_every: the devices calibrate again mid-run, and a resume 
 
   // Without the passes the run differs (the checkpoints also differ in the passes' record, so compare what
   // the network did: its returns).
-  auto returns_of = [](RlConfig c) {
-    Trainer t(c);
-    std::vector<double> r;
-    pib::agent::Callbacks cb;
-    cb.on_episode = [&](const pib::agent::EpisodeRecord& e) { r.push_back(e.episode_return); };
-    t.run(cb, {});
-    return r;
-  };
   cfg.checkpoint_every = 0;
-  const auto with = returns_of(cfg);
-  CHECK(returns_of(cfg) == with);
+  const auto with = episode_returns(cfg);
+  CHECK(episode_returns(cfg) == with);
   cfg.recalibrate_every = 0;
-  CHECK(returns_of(cfg) != with);
+  CHECK(episode_returns(cfg) != with);
   fs::remove_all(dir);
 }
 
