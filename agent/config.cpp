@@ -71,6 +71,7 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
     pr.get("enabled", c.pib.enabled);
     pr.get("y", c.pib.y);
     pr.get("sigma_y", c.pib.sigma_y);
+    pr.get("share", c.pib.share);
     pr.finish();
   }
   if (const auto& u = r.child("units"); !u.is_null()) c.units = u;
@@ -140,6 +141,7 @@ nlohmann::json RlConfig::pib_json() const {
   j["enabled"] = pib.enabled;
   j["y"] = pib.y;
   j["sigma_y"] = pib.sigma_y;
+  j["share"] = pib.share;
   return j;
 }
 
@@ -187,6 +189,9 @@ void RlConfig::validate() const {
                    obs_scale[i], "a finite value > 0");
   require_config(pib.y == "td_target" || pib.y == "action" || pib.y == "action_target", "pib.y", pib.y,
                  "td_target, action or action_target");
+  require_config(std::isfinite(pib.share) && pib.share <= 1.0, "pib.share", pib.share,
+                 "in [0, 1], or negative for the natural weighting");
+  require_config(pib.share < 0.0 || pib.enabled, "pib.share", pib.share, "negative when pib.enabled is false");
   require_config(units.is_array() && !units.empty(), "units", units.dump(),
                  "a non-empty array of unit configs");
   require_config(time_scale >= 0.0, "time_scale", time_scale, ">= 0 (0: keep each unit's own)");

@@ -34,6 +34,10 @@ struct PibTermConfig : bottleneck::PibTerm {
   bool enabled = true;          // false: local TD alone
   std::string y = "td_target";  // what Y is: td_target | action | action_target
   double sigma_y = 0.0;         // Gaussian width on the TD targets; <= 0: their batch std
+  // The PIB part's share of each unit's gradient (agent/learner.hpp, combine_unit_gradient): < 0 (default)
+  // the sum L_PIB + lambda L_TD as the two come; in [0, 1] the PIB gradient rescaled so that its norm is this
+  // share of the two parts' norms together (0: TD alone, with the information terms still measured).
+  double share = -1.0;
   PibTermConfig() {
     alpha = 2.0;  // the closed-form fast path
     beta = 0.1;

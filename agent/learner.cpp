@@ -19,6 +19,16 @@ bottleneck::RlTarget rl_target(const std::string& y) {
 
 }  // namespace
 
+void combine_unit_gradient(const Vector& td, const Vector& pib, double share, Eigen::Ref<Vector> out) {
+  if (share < 0.0) {
+    out = td + pib;
+    return;
+  }
+  const double pib_norm = pib.norm();
+  out = (1.0 - share) * td;
+  if (pib_norm > 0.0) out += (share * td.norm() / pib_norm) * pib;
+}
+
 Learner::Learner(const RlConfig& cfg, QNetwork& net, const ObservationScale& scale, double sigma_x)
     : cfg_(cfg),
       net_(net),
@@ -235,7 +245,7 @@ void Learner::update_unit(std::size_t l, double lr_now) {
   const auto P = unit.parameter_count();
   const auto H = head.parameter_count();
   u.all_grad.resize(P + H);
-  u.all_grad.head(P) = u.grad_td + u.grad_pib;
+  combine_unit_gradient(u.grad_td, u.grad_pib, cfg_.pib.share, u.all_grad.head(P));
   u.all_grad.tail(H) = u.head_grad;
   cfg_.optimizer.clip(u.all_grad);
   u.all_params.resize(P + H);

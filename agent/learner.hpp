@@ -59,6 +59,11 @@ struct UnitLearner {
   DeviceProgrammer programmer;  // async: the device's programming channel, at most one deploy in flight
 };
 
+// A unit's gradient from its TD part and its PIB part (`share`: cfg.pib.share). share < 0: their sum.
+// share in [0, 1]: (1 - share) g_TD + share |g_TD| g_PIB / |g_PIB|: the PIB part's norm is `share` of the two
+// parts' norms together and the sum keeps TD's scale; a PIB part of norm 0 leaves (1 - share) g_TD.
+void combine_unit_gradient(const Vector& td, const Vector& pib, double share, Eigen::Ref<Vector> out);
+
 class Learner {
  public:
   // `sigma_x` is the fixed Gaussian width of the scaled states (pib.x_width on the calibration states).

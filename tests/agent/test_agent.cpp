@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/config.hpp"
+#include "agent/learner.hpp"
 #include "agent/network.hpp"
 #include "agent/nstep.hpp"
 #include "agent/trainer.hpp"
@@ -100,6 +101,9 @@ TEST_CASE("RL config errors name the key", "[agent]") {
   CHECK_THROWS_WITH(RlConfig::from_json({{"solve_check_every", 0}}), Catch::Contains("solve_check_every"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"solve_check_episodes", -1}}), Catch::Contains("solve_check_episodes"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"recalibrate_every", -1}}), Catch::Contains("recalibrate_every"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"share", 1.5}}}}), Catch::Contains("pib.share"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"share", 0.2}, {"enabled", false}}}}),
+                    Catch::Contains("pib.share"));
   const auto c = RlConfig::from_json({{"gamma", 0.9}, {"pib", {{"beta", 0.5}}}});
   const auto again = RlConfig::from_json(c.to_json());
   CHECK(again.to_json() == c.to_json());
@@ -226,6 +230,48 @@ TEST_CASE("a recalibration pass moves a crossbar's ADC range to the inputs it is
     CAPTURE(online);
     CHECK(largest(online, x) > 3.0 * largest(online, small));
   }
+}
+
+TEST_CASE("pib.share: the PIB part's share of a unit's gradient norm", "[agent]") {
+  using pib::agent::combine_unit_gradient;
+  pib::Rng rng(4);
+  pib::units::Vector td(20), pib_part(20), out(20);
+  for (Eigen::Index k = 0; k < 20; ++k) {
+    td[k] = rng.normal();
+    pib_part[k] = 0.01 * rng.normal();  // far smaller, as in a run
+  }
+  combine_unit_gradient(td, pib_part, -1.0, out);
+  CHECK(out == td + pib_part);  // negative: the plain sum
+  combine_unit_gradient(td, pib_part, 0.0, out);
+  CHECK(out == td);  // 0: TD alone
+  for (const double share : {0.1, 0.25, 0.5, 1.0}) {
+    CAPTURE(share);
+    combine_unit_gradient(td, pib_part, share, out);
+    // out - (1 - share) td is the rescaled PIB part.
+    const pib::units::Vector pib_scaled = out - (1.0 - share) * td;
+    CHECK(pib_scaled.norm() / (pib_scaled.norm() + (1.0 - share) * td.norm()) == Approx(share));
+    CHECK(pib_scaled.dot(pib_part) == Approx(pib_scaled.norm() * pib_part.norm()));  // PIB's direction
+  }
+  combine_unit_gradient(td, pib::units::Vector::Zero(20), 0.5, out);
+  CHECK(out == 0.5 * td);
+
+  // In a run: share 0 learns exactly as TD alone while it still measures the information terms.
+  auto cfg = small_config(1200);
+  cfg.pib.share = 0.0;
+  double i_xz = 0.0;
+  pib::agent::Callbacks cb;
+  cb.on_interval = [&](const pib::agent::IntervalMetrics& im) { i_xz += im.units[0].i_xz; };
+  std::vector<double> share0;
+  cb.on_episode = [&](const pib::agent::EpisodeRecord& e) { share0.push_back(e.episode_return); };
+  Trainer(cfg).run(cb, {});
+  CHECK(i_xz > 0.0);
+  auto td_alone = cfg;
+  td_alone.pib.share = -1.0;
+  td_alone.pib.enabled = false;
+  CHECK(episode_returns(td_alone) == share0);
+  auto half = cfg;
+  half.pib.share = 0.5;
+  CHECK(episode_returns(half) != share0);
 }
 
 TEST_CASE("corrupt checkpoints are clear errors", "[agent]") {
