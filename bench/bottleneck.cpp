@@ -52,7 +52,8 @@ Problem make_problem(int n, int dx, int dz) {
 
 void full_step(benchmark::State& state, int n, int dx, int dz, double alpha) {
   const Problem p = make_problem(n, dx, dz);
-  const pib::bottleneck::PibConfig cfg{alpha, 0.01, {}};
+  pib::bottleneck::PibConfig cfg;
+  cfg.alpha = alpha;
   pib::bottleneck::Workspace ws;
   Matrix grad(n, dz);
   double loss = 0;
@@ -66,7 +67,8 @@ void full_step(benchmark::State& state, int n, int dx, int dz, double alpha) {
 
 void unit_step(benchmark::State& state, int n, int dx, int dz, double alpha) {
   const Problem p = make_problem(n, dx, dz);
-  const pib::bottleneck::PibConfig cfg{alpha, 0.01, {}};
+  pib::bottleneck::PibConfig cfg;
+  cfg.alpha = alpha;
   const auto batch = BatchTargets::supervised(p.X, p.sigma_x, p.labels, 10, alpha);
   pib::bottleneck::Workspace ws;
   Matrix grad(n, dz);

@@ -18,6 +18,7 @@
 #include <Eigen/Core>
 
 #include "bottleneck/entropy.hpp"
+#include "bottleneck/features.hpp"
 #include "bottleneck/kernel.hpp"
 
 namespace pib::bottleneck {
@@ -31,6 +32,10 @@ struct PibConfig {
   // I(Y; Z) then rewards classes that are tight around distinct directions (linearly separable), where the
   // Gaussian kernel with a nearest-neighbour width rewards class-pure neighbourhoods.
   Kernel z_kernel = Kernel::gaussian;
+  // The exact n x n estimator (default) or the feature-space one (features.hpp; supervised and
+  // self-supervised batches), for batches larger than the features: with the linear kernel its S(Z) and
+  // S(Y, Z) are exact and only the joints with X use random features.
+  Estimator estimator;
 
   // Throws InvalidArgument naming the field if a value is out of range.
   void validate() const;
@@ -50,8 +55,10 @@ class BatchTargets {
   enum class Kind { supervised, rl, self_supervised };
 
   // X (n x dx) with Gaussian width sigma_x; Y = one-hot labels in [0, n_classes) with the linear kernel.
+  // With a feature-space estimator X is held as its random features (no n x n matrix is built).
   static BatchTargets supervised(const Eigen::Ref<const Matrix>& X, double sigma_x,
-                                 const std::vector<int>& labels, int n_classes, double alpha);
+                                 const std::vector<int>& labels, int n_classes, double alpha,
+                                 const Estimator& estimator = {});
   // X = states; Y = TD targets with a Gaussian kernel of width sigma_y (sigma_y <= 0: the batch std of the
   // targets, floored at 1e-6), or the action (one-hot, linear kernel), or both (Hadamard product).
   // actions and n_actions are needed by the action modes only.
@@ -61,16 +68,24 @@ class BatchTargets {
                          int n_actions = 0);
   // Two augmented views X1, X2 (n x dx each) of the same batch, both with Gaussian width sigma_x.
   static BatchTargets self_supervised(const Eigen::Ref<const Matrix>& X1, const Eigen::Ref<const Matrix>& X2,
-                                      double sigma_x, double alpha);
+                                      double sigma_x, double alpha, const Estimator& estimator = {});
 
   Eigen::Index size() const { return n_; }
   Kind kind() const { return kind_; }
   double alpha() const { return alpha_; }
   double sigma_x() const { return sigma_x_; }
   double sigma_y() const { return sigma_y_; }      // 0 when Y has no Gaussian kernel
+  const Estimator& estimator() const { return estimator_; }
+  // The exact estimator's Gram matrices (empty with a feature-space estimator):
   const Matrix& gram_x() const { return k_x_; }    // K_x (K_x1 for self-supervised)
   const Matrix& gram_x2() const { return k_x2_; }  // K_x2 (self-supervised only)
   const Matrix& gram_y() const { return k_y_; }    // K_y (supervised and RL)
+  // The feature-space estimator's X (empty with the exact one): with the phases P = X Omega_x / sigma_x + b,
+  // its features sqrt(2/m) cos(P) and their quadrature sqrt(2/m) sin(P), n x m (X2's for the second view).
+  const Matrix& features_x() const { return phi_x_; }
+  const Matrix& quadrature_x() const { return psi_x_; }
+  const Matrix& features_x2() const { return phi_x2_; }
+  const Matrix& quadrature_x2() const { return psi_x2_; }
   double entropy_x() const { return s_x_; }        // S(A_x) (S(A_x1) for self-supervised), bits
   double entropy_x2() const { return s_x2_; }
   double entropy_y() const { return s_y_; }
@@ -83,13 +98,17 @@ class BatchTargets {
  private:
   BatchTargets() = default;
   void set_groups(const std::vector<int>& labels, int n_groups);
+  // The features and quadrature of X under the feature-space estimator; returns S(A_x).
+  double set_features(const Eigen::Ref<const Matrix>& X, Matrix& phi, Matrix& psi);
 
   Kind kind_ = Kind::supervised;
   Eigen::Index n_ = 0;
   double alpha_ = 1.01;
   double sigma_x_ = 0;
   double sigma_y_ = 0;
+  Estimator estimator_;
   Matrix k_x_, k_x2_, k_y_;
+  Matrix phi_x_, psi_x_, phi_x2_, psi_x2_;
   double s_x_ = 0, s_x2_ = 0, s_y_ = 0;
   std::vector<Eigen::Index> group_order_, group_offsets_;
 };
@@ -118,6 +137,21 @@ class Workspace {
   Matrix zc, zc2;                      // n x d: the centred, unit-norm Z (Z1, Z2) of the linear kernel
   std::vector<double> width_scratch;
   detail::SpectralScratch spectral;
+
+  // The feature-space estimator's (sized per call; nothing n x n).
+  struct Features {
+    Estimator drawn;                       // the estimator and Z dimension the draws below belong to
+    Eigen::Index dim = 0;
+    Matrix omega, omega2, proj, proj2;     // d x m: Z's frequencies, a second set, linear projections
+    Eigen::RowVectorXd offsets;            // b
+    Matrix d2q;                            // distances of the width's query rows
+    // n x m: cos and sin of the phases Z Omega / sigma (c2, s2: Z2's; c12, s12: Z2 Omega2 / sigma), the
+    // features of Z (n x d for the linear kernel), of the joints with X and of the two views' joint, and
+    // the gradients with respect to each.
+    Matrix c, s, c2, s2, c12, s12, phi, phi2, joint, joint2, joint12, proj_z, proj_z2, proj_z12;
+    Matrix d_phi, d_phi2, d_joint, d_joint2, d_joint12, d_theta, d_theta2, d_theta12;
+    detail::FeatureEntropy entropy;
+  } features;
 };
 
 // L = -I(Y; Z) + beta I(X; Z) for a supervised or RL batch; writes dL/dZ (n x dz) into dL_dZ.

@@ -58,6 +58,8 @@ enum class Stream : std::uint64_t {
   actor_deploy,  // the programming noise of an actor's device clones
   // RL, appended (earlier values keep their numbers).
   recalibration,  // the learner's k-th recalibration: its replay sample and its passes (index: k)
+  // The PIB objectives, appended.
+  features,  // the random features of the feature-space estimator (bottleneck/features.hpp; index: the set)
 };
 
 // A SplitMix64 finaliser (Steele, Lea & Flood 2014; the constants of Vigna's splitmix64.c).

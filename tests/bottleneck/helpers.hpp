@@ -9,6 +9,14 @@
 
 namespace pib::bottleneck::test {
 
+// A PibConfig with alpha and beta set, the rest defaulted.
+inline PibConfig pib_config(double alpha, double beta) {
+  PibConfig cfg;
+  cfg.alpha = alpha;
+  cfg.beta = beta;
+  return cfg;
+}
+
 inline Matrix random_batch(Rng& rng, Eigen::Index n, Eigen::Index d, double scale = 1.0) {
   Matrix Z(n, d);
   for (Eigen::Index i = 0; i < n; ++i)

@@ -12,6 +12,7 @@
 using namespace pib::bottleneck;
 using pib::bottleneck::test::finite_difference;
 using pib::bottleneck::test::gradient_error;
+using pib::bottleneck::test::pib_config;
 using pib::bottleneck::test::random_batch;
 using pib::bottleneck::test::random_labels;
 
@@ -77,7 +78,7 @@ TEST_CASE("supervised PIB loss with the linear kernel of the centred Z", "[bottl
   for (double alpha : {0.5, 1.01, 2.0}) {
     INFO("alpha = " << alpha);
     const auto batch = BatchTargets::supervised(X, 2.0, labels, classes, alpha);
-    PibConfig cfg{alpha, 0.1, {}};
+    PibConfig cfg = pib_config(alpha, 0.1);
     cfg.z_kernel = Kernel::linear;
     Workspace ws;
     Matrix grad(n, dz);
@@ -103,7 +104,7 @@ TEST_CASE("supervised PIB loss with the linear kernel of the centred Z", "[bottl
   for (int i = 0; i < n; ++i)
     separated(i, labels[static_cast<std::size_t>(i)]) = 1.0;
   const auto batch = BatchTargets::supervised(X, 2.0, labels, classes, 1.01);
-  PibConfig cfg{1.01, 0.0, {}};
+  PibConfig cfg = pib_config(1.01, 0.0);
   cfg.z_kernel = Kernel::linear;
   Workspace ws;
   Matrix g(n, classes);
@@ -154,7 +155,7 @@ TEST_CASE("RL PIB loss for each choice of Y", "[bottleneck]") {
   CHECK(flat.sigma_y() == 1e-6);
   Workspace ws;
   Matrix grad(n, 5);
-  CHECK(std::isfinite(pib_loss(flat, Z, PibConfig{2.0, 0.01, {}}, ws, grad).loss));
+  CHECK(std::isfinite(pib_loss(flat, Z, pib_config(2.0, 0.01), ws, grad).loss));
   CHECK(grad.allFinite());
 }
 
@@ -227,17 +228,17 @@ TEST_CASE("objectives reject degenerate input and stay finite for identical samp
   const auto batch = BatchTargets::supervised(X, 1.0, labels, 2, 2.0);
   Workspace ws;
   Matrix Z = random_batch(rng, 8, 2), grad(8, 2), small(7, 2);
-  CHECK_THROWS_AS(pib_loss(batch, Z, PibConfig{1.01, 0.01, {}}, ws, grad),
+  CHECK_THROWS_AS(pib_loss(batch, Z, pib_config(1.01, 0.01), ws, grad),
                   InvalidArgument);  // alpha mismatch
-  CHECK_THROWS_AS(pib_loss(batch, Z, PibConfig{2.0, -1.0, {}}, ws, grad), InvalidArgument);
-  CHECK_THROWS_AS(pib_loss(batch, Z.topRows(7), PibConfig{2.0, 0.01, {}}, ws, small), InvalidArgument);
+  CHECK_THROWS_AS(pib_loss(batch, Z, pib_config(2.0, -1.0), ws, grad), InvalidArgument);
+  CHECK_THROWS_AS(pib_loss(batch, Z.topRows(7), pib_config(2.0, 0.01), ws, small), InvalidArgument);
   Z(3, 1) = std::nan("");
-  CHECK_THROWS_AS(pib_loss(batch, Z, PibConfig{2.0, 0.01, {}}, ws, grad), InvalidArgument);
+  CHECK_THROWS_AS(pib_loss(batch, Z, pib_config(2.0, 0.01), ws, grad), InvalidArgument);
 
   for (double alpha : {0.5, 1.01, 2.0}) {
     const auto b = BatchTargets::supervised(Matrix::Ones(8, 3), 1.0, labels, 2, alpha);
     const Matrix same = Matrix::Constant(8, 2, -0.5);
-    const Terms t = pib_loss(b, same, PibConfig{alpha, 0.01, {}}, ws, grad);
+    const Terms t = pib_loss(b, same, pib_config(alpha, 0.01), ws, grad);
     CHECK(std::isfinite(t.loss));
     CHECK(t.i_xz == Approx(0.0).margin(1e-9));
     CHECK(grad.allFinite());
@@ -256,7 +257,7 @@ TEST_CASE("the AVX2 kernels and the portable path agree", "[bottleneck]") {
       detail::set_simd_enabled(simd == 1);
       const auto batch = BatchTargets::supervised(X, 3.0, labels, 5, alpha);
       Workspace ws;
-      t[simd] = pib_loss(batch, Z, PibConfig{alpha, 0.01, {}}, ws, grad[simd]);
+      t[simd] = pib_loss(batch, Z, pib_config(alpha, 0.01), ws, grad[simd]);
     }
     detail::set_simd_enabled(true);
     CHECK(t[1].loss == Approx(t[0].loss).epsilon(1e-10));
