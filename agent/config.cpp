@@ -73,6 +73,10 @@ RlConfig RlConfig::from_json(const nlohmann::json& j) {
     pr.get("sigma_y", c.pib.sigma_y);
     pr.get("share", c.pib.share);
     pr.finish();
+    if (c.pib.estimator.features != 0)
+      raise<ConfigError>("pib.features: the feature-space estimator is for supervised and self-supervised ",
+                         "batches (larger than the features); RL batches use the exact estimator (0), got ",
+                         c.pib.estimator.features);
   }
   if (const auto& u = r.child("units"); !u.is_null()) c.units = u;
   r.get("time_scale", c.time_scale);

@@ -17,6 +17,7 @@
 // The draws are fixed by a seed (Stream::features): the same seed gives the same estimator in every batch.
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -62,15 +63,24 @@ class FeatureEntropy {
   double operator()(const Matrix& Phi, double alpha, double scale, Matrix* dPhi);
   double operator()(const Matrix& Phi, const std::vector<Eigen::Index>& order,
                     const std::vector<Eigen::Index>& offsets, double alpha, double scale, Matrix* dPhi);
+  // Both of the above at once (S(Z) and S(Y, Z) of the objectives): when the batch is larger than the
+  // features, Phi^T Phi is the sum of the blocks' Phi_g^T Phi_g and each block's gradient takes one product.
+  // Returns {the marginal entropy, the block entropy}; adds scale_marginal dS/dPhi + scale_blocks dS_g/dPhi.
+  std::pair<double, double> with_blocks(const Matrix& Phi, const std::vector<Eigen::Index>& order,
+                                        const std::vector<Eigen::Index>& offsets, double alpha,
+                                        double scale_marginal, double scale_blocks, Matrix* dPhi);
 
  private:
   double blocks(const Matrix& Phi, const std::vector<Eigen::Index>* order,
                 const std::vector<Eigen::Index>* offsets, double alpha, double scale, Matrix* dPhi);
 
+  // Spectral sum of B (and, with grad, its gradient into f); alpha = 2 needs no decomposition.
+  double spectral_sum(const Matrix& B, double alpha, Matrix* f);
+
   SpectralScratch spectral_;
   std::vector<Matrix> rows_;  // the rows of each block
   std::vector<Matrix> f_;     // d(spectral sum)/dB of each block, on the side it was decomposed
-  Matrix b_;
+  Matrix b_, c_, f_marginal_;
 };
 
 }  // namespace detail

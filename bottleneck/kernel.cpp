@@ -139,6 +139,40 @@ double KernelWidth::select(const Eigen::Ref<const Matrix>& Z) const {
   return select_from_distances(D2, Z.cols(), scratch);
 }
 
+double detail::knn_mean_distance(const Eigen::Ref<const Matrix>& D2, int k, std::vector<double>& scratch) {
+  // Per row, the kk smallest by insertion into a sorted buffer (kk is small: most values fail the first
+  // comparison), summed in ascending order.
+  const Eigen::Index q = D2.rows(), n = D2.cols();
+  const auto kk = static_cast<std::size_t>(std::min<Eigen::Index>(k, n - 1));
+  scratch.resize(kk);
+  double total = 0.0;
+  for (Eigen::Index i = 0; i < q; ++i) {
+    std::fill(scratch.begin(), scratch.end(), std::numeric_limits<double>::infinity());
+    double worst = std::numeric_limits<double>::infinity();
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double v = D2(i, j);
+      if (j == i || !(v < worst)) continue;
+      std::size_t t = kk - 1;
+      for (; t > 0 && scratch[t - 1] > v; --t)
+        scratch[t] = scratch[t - 1];
+      scratch[t] = v;
+      worst = scratch[kk - 1];
+    }
+    for (std::size_t t = 0; t < kk; ++t)
+      total += std::sqrt(scratch[t]);
+  }
+  return total / (static_cast<double>(q) * static_cast<double>(kk));
+}
+
+double detail::median_distance(std::vector<double>& d2) {
+  const std::size_t m = d2.size();
+  const auto mid = d2.begin() + static_cast<std::ptrdiff_t>(m / 2);
+  std::nth_element(d2.begin(), mid, d2.end());
+  double sigma = std::sqrt(*mid);
+  if (m % 2 == 0) sigma = 0.5 * (sigma + std::sqrt(*std::max_element(d2.begin(), mid)));
+  return sigma;
+}
+
 double KernelWidth::select_from_distances(const Eigen::Ref<const Matrix>& D2, Eigen::Index d,
                                           std::vector<double>& scratch) const {
   double sigma = 0.0;
@@ -152,32 +186,9 @@ double KernelWidth::select_from_distances(const Eigen::Ref<const Matrix>& D2, Ei
       sigma = gamma * std::sqrt(static_cast<double>(d)) * std::pow(n, -1.0 / (4.0 + static_cast<double>(d)));
       break;
     }
-    case WidthRule::knn: {
-      // Mean over samples of the mean distance to the min(k, n-1) nearest other samples.
-      const Eigen::Index n = D2.rows();
-      // Per row, the kk smallest by insertion into a sorted buffer (kk is small: most values fail the first
-      // comparison), summed in ascending order.
-      const auto kk = static_cast<std::size_t>(std::min<Eigen::Index>(k, n - 1));
-      scratch.resize(kk);
-      double total = 0.0;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        std::fill(scratch.begin(), scratch.end(), std::numeric_limits<double>::infinity());
-        double worst = std::numeric_limits<double>::infinity();
-        for (Eigen::Index j = 0; j < n; ++j) {
-          const double v = D2(i, j);
-          if (j == i || !(v < worst)) continue;
-          std::size_t t = kk - 1;
-          for (; t > 0 && scratch[t - 1] > v; --t)
-            scratch[t] = scratch[t - 1];
-          scratch[t] = v;
-          worst = scratch[kk - 1];
-        }
-        for (std::size_t t = 0; t < kk; ++t)
-          total += std::sqrt(scratch[t]);
-      }
-      sigma = total / (static_cast<double>(n) * static_cast<double>(kk));
+    case WidthRule::knn:
+      sigma = detail::knn_mean_distance(D2, k, scratch);
       break;
-    }
     case WidthRule::median: {
       const Eigen::Index n = D2.rows();
       scratch.resize(static_cast<std::size_t>(n * (n - 1) / 2));
@@ -185,10 +196,7 @@ double KernelWidth::select_from_distances(const Eigen::Ref<const Matrix>& D2, Ei
       for (Eigen::Index i = 1; i < n; ++i)
         for (Eigen::Index j = 0; j < i; ++j)
           scratch[m++] = D2(i, j);
-      const auto mid = scratch.begin() + static_cast<std::ptrdiff_t>(m / 2);
-      std::nth_element(scratch.begin(), mid, scratch.end());
-      sigma = std::sqrt(*mid);
-      if (m % 2 == 0) sigma = 0.5 * (sigma + std::sqrt(*std::max_element(scratch.begin(), mid)));
+      sigma = detail::median_distance(scratch);
       break;
     }
   }

@@ -217,8 +217,8 @@ Terms pib_loss_features(const BatchTargets& batch, const Eigen::Ref<const Matrix
   f.d_phi.setZero(f.phi.rows(), f.phi.cols());
   f.d_joint.setZero(n, m);
   // L = -(S_y + S_z - S_yz) + beta (S_x + S_z - S_xz).
-  const double s_z = f.entropy(f.phi, alpha, beta - 1.0, &f.d_phi);
-  const double s_yz = f.entropy(f.phi, batch.group_order(), batch.group_offsets(), alpha, 1.0, &f.d_phi);
+  const auto [s_z, s_yz] =
+      f.entropy.with_blocks(f.phi, batch.group_order(), batch.group_offsets(), alpha, beta - 1.0, 1.0, &f.d_phi);
   const double s_xz = f.entropy(f.joint, alpha, -beta, &f.d_joint);
   t.i_xz = batch.entropy_x() + s_z - s_xz;
   t.i_yz = batch.entropy_y() + s_z - s_yz;

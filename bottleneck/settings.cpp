@@ -40,11 +40,15 @@ void read_pib_term(ConfigReader& r, PibTerm& term) {
     raise<ConfigError>(r.key_path("z_kernel"), ": ", e.what());
   }
   term.x_width = read_kernel_width(r.child("x_width"), r.key_path("x_width"), term.x_width);
+  r.get("features", term.estimator.features);
+  r.get("feature_seed", term.estimator.seed);
   r.moved("z_width_value", r.key_path("z_width") + ".value");
   r.moved("z_width_k", r.key_path("z_width") + ".k");
   r.moved("sigma_x", r.key_path("x_width") + " ({\"rule\": \"fixed\", \"value\": sigma})");
   require_config(term.alpha > 0 && term.alpha != 1.0, r.key_path("alpha"), term.alpha, "> 0 and != 1");
   require_config(term.beta >= 0, r.key_path("beta"), term.beta, ">= 0");
+  require_config(term.estimator.features >= 0, r.key_path("features"), term.estimator.features,
+                 ">= 0 (0: the exact n x n estimator)");
 }
 
 nlohmann::json to_json(const PibTerm& term) {
@@ -52,7 +56,9 @@ nlohmann::json to_json(const PibTerm& term) {
           {"beta", term.beta},
           {"z_width", to_json(term.z_width)},
           {"z_kernel", to_string(term.z_kernel)},
-          {"x_width", to_json(term.x_width)}};
+          {"x_width", to_json(term.x_width)},
+          {"features", term.estimator.features},
+          {"feature_seed", term.estimator.seed}};
 }
 
 }  // namespace pib::bottleneck

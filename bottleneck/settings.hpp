@@ -4,7 +4,8 @@
 //   "pib": {"alpha": 1.01, "beta": 0.01,
 //           "z_width": {"rule": "knn", "k": 10, "value": 1.0, "gamma": 0.8},   sigma of Z, per batch
 //           "z_kernel": "gaussian",                                            or "linear"
-//           "x_width": {"rule": "knn", "k": 10, ...}}                          sigma of X, fixed per run
+//           "x_width": {"rule": "knn", "k": 10, ...},                          sigma of X, fixed per run
+//           "features": 0, "feature_seed": 0}          the estimator: 0 exact n x n, m > 0 features.hpp
 //
 // Owners add their own keys to the same object (pib rl: enabled, y, sigma_y): read_pib_term reads the shared
 // ones, the owner reads its own and calls finish().

@@ -14,10 +14,7 @@ using units::IdealUnit;
 
 Context::Context(const TrainConfig& config, const Callbacks& callbacks)
     : cfg(config), callbacks_(callbacks), start_(std::chrono::steady_clock::now()) {
-  pib.alpha = cfg.pib.alpha;
-  pib.beta = cfg.pib.beta;
-  pib.z_width = cfg.pib.z_width;
-  pib.z_kernel = cfg.pib.z_kernel;
+  pib = cfg.pib;  // the objective's settings (PibTerm's x_width is the context's sigma_x)
   data = data::load_dataset(cfg.data);
   n_classes = data.num_classes();
   result.data = data.name + " (" + data.source + "), " + std::to_string(data.train.size()) + " train / " +
@@ -121,7 +118,8 @@ double Context::fit_readout(const Matrix& train, const Matrix& test, Rng& rng, S
 
 bottleneck::Terms Context::pib_step(UnitTrainer& t, const Matrix& xb, const std::vector<int>& labels,
                                     double lr_scale, Rng& rng) const {
-  const auto bt = bottleneck::BatchTargets::supervised(xb, sigma_x, labels, n_classes, cfg.pib.alpha);
+  const auto bt =
+      bottleneck::BatchTargets::supervised(xb, sigma_x, labels, n_classes, pib.alpha, pib.estimator);
   t.unit.measure(t.input, t.m, rng);
   t.dz.resize(t.m.output.rows(), t.m.output.cols());
   const auto terms = bottleneck::pib_loss(bt, t.m.output, pib, t.ws, t.dz);

@@ -43,6 +43,9 @@ TEST_CASE("feature entropy equals the entropy of Phi Phi^T on either side, with 
       const BatchTargets bt = BatchTargets::supervised(random_batch(rng, 24, 2), 1.0, labels, 3, alpha);
       const double blocks = fe(phi, bt.group_order(), bt.group_offsets(), alpha, 1.0, nullptr);
       CHECK(blocks == Approx(joint_entropy(K, label_gram(labels, 3), alpha)).epsilon(1e-9));
+      const auto both = fe.with_blocks(phi, bt.group_order(), bt.group_offsets(), alpha, 1.0, 1.0, nullptr);
+      CHECK(both.first == Approx(gram_entropy(K, alpha)).epsilon(1e-9));
+      CHECK(both.second == Approx(blocks).epsilon(1e-9));
     }
   }
 }
@@ -61,6 +64,16 @@ TEST_CASE("feature entropy gradients match finite differences", "[bottleneck][fe
                          : fe(p, alpha, 1.0, nullptr);
         };
         Matrix grad = Matrix::Zero(12, m);
+        if (grouped) {  // the marginal and the blocks at once, with their own weights
+          auto both = [&](const Matrix& p) {
+            const auto s = fe.with_blocks(p, bt.group_order(), bt.group_offsets(), alpha, 1.0, 1.0, nullptr);
+            return 0.3 * s.first - 0.5 * s.second;
+          };
+          fe.with_blocks(phi, bt.group_order(), bt.group_offsets(), alpha, 0.3, -0.5, &grad);
+          INFO("with_blocks, alpha " << alpha << ", m " << m);
+          CHECK(gradient_error(grad, finite_difference(both, phi, 1e-6)) <= 1.0);
+          grad.setZero();
+        }
         if (grouped)
           fe(phi, bt.group_order(), bt.group_offsets(), alpha, -0.5, &grad);
         else
