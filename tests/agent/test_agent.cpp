@@ -102,6 +102,7 @@ TEST_CASE("RL config errors name the key", "[agent]") {
   CHECK_THROWS_WITH(RlConfig::from_json({{"solve_check_episodes", -1}}), Catch::Contains("solve_check_episodes"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"recalibrate_every", -1}}), Catch::Contains("recalibrate_every"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"share", 1.5}}}}), Catch::Contains("pib.share"));
+  CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"features", 128}}}}), Catch::Contains("pib.features"));
   CHECK_THROWS_WITH(RlConfig::from_json({{"pib", {{"share", 0.2}, {"enabled", false}}}}),
                     Catch::Contains("pib.share"));
   const auto c = RlConfig::from_json({{"gamma", 0.9}, {"pib", {{"beta", 0.5}}}});

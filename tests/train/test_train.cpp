@@ -197,6 +197,10 @@ TEST_CASE("config errors name the key", "[train][config]") {
                       Catch::Contains("pib.z_kernel") && Catch::Contains("gaussian or linear"));
   CHECK(TrainConfig::from_json(bad("pib.z_kernel", "linear")).pib.z_kernel ==
         pib::bottleneck::Kernel::linear);
+  REQUIRE_THROWS_WITH(TrainConfig::from_json(bad("pib.features", -4)), Catch::Contains("pib.features"));
+  const auto features = TrainConfig::from_json(bad("pib.features", 64));
+  CHECK(features.pib.estimator.features == 64);
+  CHECK(TrainConfig::from_json(features.to_json()).pib.estimator.features == 64);
   // A bad unit key is reported with the unit's index when the experiment builds its units.
   const auto cfg = TrainConfig::from_json(bad("units.0.n_speckle", 5));
   REQUIRE_THROWS_WITH(pib::train::run_training(cfg),
@@ -253,6 +257,29 @@ TEST_CASE("cascade PIB training raises readout accuracy over an untrained unit",
   j["epochs_per_unit"] = 4;
   const auto again = pib::train::run_training(pib::train::TrainConfig::from_json(j));
   CHECK(*again.pib_deployed == *trained.pib_deployed);
+}
+
+TEST_CASE("the feature-space estimator trains a unit in batches larger than its features",
+          "[train][learning]") {
+  // The test above with batches of 400 through pib.features 64 (bottleneck/features.hpp).
+  auto j = small_config();
+  j["data"]["train_subset"] = 4000;
+  j["units"][0]["output_dim"] = 16;
+  j["batch_size"] = 400;
+  j["pib"]["features"] = 64;
+  std::vector<double> i_yz;
+  pib::train::Callbacks cb;
+  cb.on_record = [&](const nlohmann::json& r) {
+    if (r.at("type") == "epoch") i_yz.push_back(r.at("I_yz").get<double>());
+  };
+  const auto trained = pib::train::run_training(pib::train::TrainConfig::from_json(j), cb);
+  j["epochs_per_unit"] = 0;
+  const auto untrained = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(trained.pib_deployed);
+  REQUIRE(untrained.pib_deployed);
+  REQUIRE(i_yz.size() == 4);
+  CHECK(i_yz.back() > i_yz.front());
+  CHECK(*trained.pib_deployed > *untrained.pib_deployed + 0.03);
 }
 
 TEST_CASE("schedules: cascade trains units one after another, parallel at once", "[train][concurrency]") {
