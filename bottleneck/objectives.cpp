@@ -147,6 +147,19 @@ void linear_backward(const Matrix& G, const Matrix& zc, double norm, Eigen::Ref<
   sphere_backward(zc, norm, dZ);
 }
 
+// The self-supervised terms from the entropies S(Z1), S(Z2), S(Z1, Z2), S(X1, Z1), S(X2, Z2):
+// L = -I(Z1; Z2) + beta [I(X1; Z1) + I(X2; Z2)].
+struct SslEntropies {
+  double s1, s2, s12, s_x1z1, s_x2z2;
+};
+void ssl_terms(const BatchTargets& batch, double beta, const SslEntropies& s, Terms& t) {
+  t.i_z1z2 = s.s1 + s.s2 - s.s12;
+  t.i_yz = t.i_z1z2;
+  t.i_xz = batch.entropy_x() + s.s1 - s.s_x1z1;
+  t.i_x2z2 = batch.entropy_x2() + s.s2 - s.s_x2z2;
+  t.loss = -t.i_z1z2 + beta * (t.i_xz + t.i_x2z2);
+}
+
 // ---- The feature-space estimator (features.hpp).
 
 using Features = Workspace::Features;
@@ -293,11 +306,7 @@ Terms ssl_loss_features(const BatchTargets& batch, const Eigen::Ref<const Matrix
   const double s12 = f.entropy(f.joint12, alpha, 1.0, &f.d_joint12);
   const double s_x1z1 = f.entropy(f.joint, alpha, -beta, &f.d_joint);
   const double s_x2z2 = f.entropy(f.joint2, alpha, -beta, &f.d_joint2);
-  t.i_z1z2 = s1 + s2 - s12;
-  t.i_yz = t.i_z1z2;
-  t.i_xz = batch.entropy_x() + s1 - s_x1z1;
-  t.i_x2z2 = batch.entropy_x2() + s2 - s_x2z2;
-  t.loss = -t.i_z1z2 + beta * (t.i_xz + t.i_x2z2);
+  ssl_terms(batch, beta, {s1, s2, s12, s_x1z1, s_x2z2}, t);
 
   if (linear) {
     const double r = 1.0 / std::sqrt(static_cast<double>(m));
@@ -594,11 +603,7 @@ Terms ssl_loss(const BatchTargets& batch, const Eigen::Ref<const Matrix>& Z1,
   const double s_x1z1 = joint_term(batch.gram_x(), ws.k1, alpha, -beta, ws, ws.g1);
   const double s_x2z2 = joint_term(batch.gram_x2(), ws.k2, alpha, -beta, ws, ws.g2);
 
-  t.i_z1z2 = s1 + s2 - s12;
-  t.i_yz = t.i_z1z2;
-  t.i_xz = batch.entropy_x() + s1 - s_x1z1;
-  t.i_x2z2 = batch.entropy_x2() + s2 - s_x2z2;
-  t.loss = -t.i_z1z2 + beta * (t.i_xz + t.i_x2z2);
+  ssl_terms(batch, beta, {s1, s2, s12, s_x1z1, s_x2z2}, t);
   if (linear) {
     linear_backward(ws.g1, ws.zc, norm1, dL_dZ1);
     linear_backward(ws.g2, ws.zc2, norm2, dL_dZ2);
