@@ -9,9 +9,9 @@
 // in the gradient, or (PibConfig::z_kernel) the linear kernel of the batch-centred Z. What depends only on
 // the batch (the Gram matrices of X and Y, their entropies, the class groups of one-hot targets) lives in
 // BatchTargets: build it once per batch and share it read-only between every unit and thread that uses the
-// batch. Each caller owns a Workspace (scratch, sized on first use; after that a call for the same n
-// allocates nothing apart from what Eigen's eigen-solver allocates internally, and one solver per new
-// class-block size).
+// batch. Each caller owns a Workspace (scratch, sized on first use; after that an exact-estimator call for
+// the same n allocates nothing apart from what Eigen's eigen-solver allocates internally, and one solver per
+// new class-block size; the feature-space path allocates a few n x m temporaries per call).
 
 #include <vector>
 
