@@ -117,7 +117,8 @@ py::array as_array(py::handle a) {
 
 py::tuple pib_loss(const Array& xa, py::object y_obj, const Array& za, double alpha, double beta,
                    py::object z_width, const std::string& z_kernel, py::object x_width, double sigma_y,
-                   std::optional<int> n_classes, py::object actions_obj, std::optional<int> n_actions) {
+                   std::optional<int> n_classes, py::object actions_obj, std::optional<int> n_actions,
+                   int features, std::uint64_t feature_seed) {
   const py::array y_in = as_array(y_obj);
   std::optional<py::array> actions_in;
   if (!actions_obj.is_none()) actions_in = as_array(actions_obj);
@@ -129,6 +130,8 @@ py::tuple pib_loss(const Array& xa, py::object y_obj, const Array& za, double al
   cfg.beta = beta;
   cfg.z_width = read_width(z_width, "z_width");
   cfg.z_kernel = read_kernel(z_kernel, "z_kernel");
+  cfg.estimator = {features, feature_seed};
+  cfg.estimator.validate();
   const KernelWidth xw = read_width(x_width, "x_width");
 
   // Y: integer class labels (one-hot, linear kernel), or float targets (Gaussian kernel of width sigma_y),
@@ -156,7 +159,8 @@ py::tuple pib_loss(const Array& xa, py::object y_obj, const Array& za, double al
   {
     py::gil_scoped_release free;
     const double sigma_x = xw.select(X);
-    const auto batch = labels ? bottleneck::BatchTargets::supervised(X, sigma_x, ys, *n_classes, alpha)
+    const auto batch = labels ? bottleneck::BatchTargets::supervised(X, sigma_x, ys, *n_classes, alpha,
+                                                                     cfg.estimator)
                               : bottleneck::BatchTargets::rl(X, sigma_x, targets, sigma_y, alpha,
                                                              actions_in ? bottleneck::RlTarget::action_target
                                                                         : bottleneck::RlTarget::td_target,
@@ -258,6 +262,7 @@ alpha default 1.01. For one-hot labels pass the one-hot matrix with y_kernel="li
       "pib_loss", &pib_loss, "X"_a, "Y"_a, "Z"_a, py::kw_only(), "alpha"_a = kDefaultAlpha,
       "beta"_a = kDefaultBeta, "z_width"_a = py::none(), "z_kernel"_a = "gaussian", "x_width"_a = py::none(),
       "sigma_y"_a = 0.0, "n_classes"_a = py::none(), "actions"_a = py::none(), "n_actions"_a = py::none(),
+      "features"_a = 0, "feature_seed"_a = 0,
       R"(The PIB loss L = -I(Y; Z) + beta I(X; Z) of a batch and its gradient: (loss, I_xz, I_yz, dL_dZ), bits.
 
 X: the inputs (n x dx, or (n,)), Gaussian kernel with sigma from x_width (None: the k = 10 nearest-neighbour
@@ -271,6 +276,9 @@ Z: the unit's outputs (n x dz, or (n,)). z_kernel "gaussian" with sigma from z_w
    batch-centred Z scaled to unit norm; z_width unused).
 alpha: Renyi order > 0 (default 1.01; 2 is the fast closed form); beta: weight of I(X; Z) >= 0 (default 0.01).
 Widths are None, a number (fixed sigma) or a config width object {"rule", "k", "value", "gamma"}.
+features: 0 (default) the exact n x n estimator; m > 0 the feature-space estimator for large batches of class
+   labels (pib.features; exact for the linear kernel of Z, m random Fourier features for Gaussian kernels;
+   feature_seed fixes the draws).
 dL_dZ has Z's shape. ValueError for bad shapes, values or keys.)");
 }
 

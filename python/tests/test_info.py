@@ -259,6 +259,22 @@ def test_pib_loss_with_the_linear_kernel_of_the_centred_z(rng):
     assert moved[0] == pytest.approx(loss, rel=1e-10)
 
 
+def test_pib_loss_feature_space_estimator(rng):
+    # With the linear kernel the feature path's I(Y; Z) is the exact one (its gradient too, at beta 0); its
+    # I(X; Z) comes from random features and approaches the exact value as they grow.
+    X, labels, Z = supervised_case(rng, n=40)
+    exact = info.pib_loss(X, labels, Z, alpha=1.01, beta=0.0, x_width=2.0, z_kernel="linear")
+    feat = info.pib_loss(X, labels, Z, alpha=1.01, beta=0.0, x_width=2.0, z_kernel="linear", features=8)
+    assert feat[2] == pytest.approx(exact[2], rel=1e-9)
+    np.testing.assert_allclose(feat[3], exact[3], rtol=1e-8, atol=1e-12)
+    full = info.pib_loss(X, labels, Z, alpha=1.01, beta=0.1, x_width=2.0)
+    errors = [abs(info.pib_loss(X, labels, Z, alpha=1.01, beta=0.1, x_width=2.0, features=m,
+                                feature_seed=s)[1] - full[1]) for m in (16, 4096) for s in (0, 1)]
+    assert max(errors[2:]) < min(errors[:2])
+    with pytest.raises(ValueError, match="features"):
+        info.pib_loss(X, labels, Z, features=-1)
+
+
 @pytest.mark.parametrize("alpha", [0.5, 1.01, 2.0])
 @pytest.mark.parametrize("z_kernel", ["gaussian", "linear"])
 @pytest.mark.parametrize("targets", ["labels", "td"])
