@@ -101,9 +101,9 @@ const bool registered = [] {
   struct Case {
     int n, dx, dz, features;
   };
-  for (Case c : {Case{64, 4, 64, 0}, Case{256, 784, 128, 0}, Case{1024, 784, 128, 0}, Case{256, 784, 128, 128},
-                 Case{1024, 784, 128, 128}, Case{4096, 784, 128, 128}, Case{256, 784, 128, 256},
-                 Case{1024, 784, 128, 256}, Case{4096, 784, 128, 256}}) {
+  for (Case c : {Case{64, 4, 64, 0}, Case{256, 784, 128, 0}, Case{1024, 784, 128, 0},
+                 Case{256, 784, 128, 128}, Case{1024, 784, 128, 128}, Case{4096, 784, 128, 128},
+                 Case{256, 784, 128, 256}, Case{1024, 784, 128, 256}, Case{4096, 784, 128, 256}}) {
     for (double alpha : {1.01, 2.0}) {
       std::string shape = "/n:" + std::to_string(c.n) + "/dx:" + std::to_string(c.dx) +
                           "/dz:" + std::to_string(c.dz) + "/alpha:" + (alpha == 2.0 ? "2" : "1.01");

@@ -89,7 +89,8 @@ double FeatureEntropy::spectral_sum(const Matrix& B, double alpha, Matrix* f) {
   return spectral_.spectral_sum(B, alpha, &grad);
 }
 
-std::pair<double, double> FeatureEntropy::with_blocks(const Matrix& Phi, const std::vector<Eigen::Index>& order,
+std::pair<double, double> FeatureEntropy::with_blocks(const Matrix& Phi,
+                                                      const std::vector<Eigen::Index>& order,
                                                       const std::vector<Eigen::Index>& offsets, double alpha,
                                                       double scale_marginal, double scale_blocks,
                                                       Matrix* dPhi) {

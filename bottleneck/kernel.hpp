@@ -67,7 +67,8 @@ namespace detail {
 void check_batch(const Eigen::Ref<const Matrix>& Z, const char* what);
 void check_sigma(double sigma, const char* what);
 // The knn rule on the squared distances D2 (q x n) of the first q samples of a batch to all n of them: the
-// mean over the q rows of the mean distance to the min(k, n - 1) nearest other samples (row i skips column i).
+// mean over the q rows of the mean distance to the min(k, n - 1) nearest other samples (row i skips column
+// i).
 double knn_mean_distance(const Eigen::Ref<const Matrix>& D2, int k, std::vector<double>& scratch);
 // The median of the distances whose squares are d2 (reordered; the mean of the two middle ones for an even
 // count).

@@ -140,11 +140,11 @@ class Workspace {
 
   // The feature-space estimator's (sized per call; nothing n x n).
   struct Features {
-    Estimator drawn;                       // the estimator and Z dimension the draws below belong to
+    Estimator drawn;  // the estimator and Z dimension the draws below belong to
     Eigen::Index dim = 0;
-    Matrix omega, omega2, proj, proj2;     // d x m: Z's frequencies, a second set, linear projections
-    Eigen::RowVectorXd offsets;            // b
-    Matrix d2q;                            // distances of the width's query rows
+    Matrix omega, omega2, proj, proj2;  // d x m: Z's frequencies, a second set, linear projections
+    Eigen::RowVectorXd offsets;         // b
+    Matrix d2q;                         // distances of the width's query rows
     // n x m: cos and sin of the phases Z Omega / sigma (c2, s2: Z2's; c12, s12: Z2 Omega2 / sigma), the
     // features of Z (n x d for the linear kernel), of the joints with X and of the two views' joint, and
     // the gradients with respect to each.

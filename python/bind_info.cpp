@@ -159,12 +159,12 @@ py::tuple pib_loss(const Array& xa, py::object y_obj, const Array& za, double al
   {
     py::gil_scoped_release free;
     const double sigma_x = xw.select(X);
-    const auto batch = labels ? bottleneck::BatchTargets::supervised(X, sigma_x, ys, *n_classes, alpha,
-                                                                     cfg.estimator)
-                              : bottleneck::BatchTargets::rl(X, sigma_x, targets, sigma_y, alpha,
-                                                             actions_in ? bottleneck::RlTarget::action_target
-                                                                        : bottleneck::RlTarget::td_target,
-                                                             actions, n_actions.value_or(0));
+    const auto batch =
+        labels ? bottleneck::BatchTargets::supervised(X, sigma_x, ys, *n_classes, alpha, cfg.estimator)
+               : bottleneck::BatchTargets::rl(
+                     X, sigma_x, targets, sigma_y, alpha,
+                     actions_in ? bottleneck::RlTarget::action_target : bottleneck::RlTarget::td_target,
+                     actions, n_actions.value_or(0));
     bottleneck::Workspace ws;
     t = bottleneck::pib_loss(batch, Z, cfg, ws, dZ);
   }

@@ -93,8 +93,8 @@ void run_ssl(Context& ctx) {
       }
       t.input.rowwise() -= chain.means[l];
       t.input2.rowwise() -= chain.means[l];
-      const auto bt = bottleneck::BatchTargets::self_supervised(x1, x2, ctx.sigma_x, ctx.pib.alpha,
-                                                                  ctx.pib.estimator);
+      const auto bt =
+          bottleneck::BatchTargets::self_supervised(x1, x2, ctx.sigma_x, ctx.pib.alpha, ctx.pib.estimator);
       unit.measure(t.input, t.m, rng);
       unit.measure(t.input2, t.m2, rng);
       t.dz.resize(t.m.output.rows(), t.m.output.cols());

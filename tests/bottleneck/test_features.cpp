@@ -134,8 +134,8 @@ TEST_CASE("the random features' error against the exact estimator falls with the
     for (std::uint64_t seed = 0; seed < 4; ++seed) {
       PibConfig feat = exact;
       feat.estimator = {m, seed};
-      const Terms tf = pib_loss(BatchTargets::supervised(X, sigma_x, labels, 4, 1.01, feat.estimator), Z,
-                                feat, ws, grad);
+      const Terms tf =
+          pib_loss(BatchTargets::supervised(X, sigma_x, labels, 4, 1.01, feat.estimator), Z, feat, ws, grad);
       exz += std::abs(tf.i_xz - te.i_xz) / 4;
       eyz += std::abs(tf.i_yz - te.i_yz) / 4;
       eg += (grad - g_exact).norm() / g_exact.norm() / 4;
@@ -198,7 +198,8 @@ TEST_CASE("the sampled kernel width is the exact rule up to 256 samples and clos
   }
 }
 
-TEST_CASE("the feature-space estimator rejects mismatched settings and RL batches", "[bottleneck][features]") {
+TEST_CASE("the feature-space estimator rejects mismatched settings and RL batches",
+          "[bottleneck][features]") {
   pib::Rng rng(7);
   const Matrix X = random_batch(rng, 10, 3), Z = random_batch(rng, 10, 2);
   const std::vector<int> labels = random_labels(rng, 10, 2);
@@ -210,9 +211,9 @@ TEST_CASE("the feature-space estimator rejects mismatched settings and RL batche
                   pib::InvalidArgument);
   PibConfig other = feat;
   other.estimator.seed = 8;
-  CHECK_THROWS_AS(pib_loss(BatchTargets::supervised(X, 1.0, labels, 2, 1.01, feat.estimator), Z, other, ws,
-                           grad),
-                  pib::InvalidArgument);
+  CHECK_THROWS_AS(
+      pib_loss(BatchTargets::supervised(X, 1.0, labels, 2, 1.01, feat.estimator), Z, other, ws, grad),
+      pib::InvalidArgument);
   const Eigen::VectorXd targets = Eigen::VectorXd::LinSpaced(10, 0.0, 1.0);
   CHECK_THROWS_WITH(pib_loss(BatchTargets::rl(X, 1.0, targets, 0.0, 1.01), Z, feat, ws, grad),
                     Catch::Contains("RL batches use features 0"));
