@@ -60,6 +60,8 @@ enum class Stream : std::uint64_t {
   recalibration,  // the learner's k-th recalibration: its replay sample and its passes (index: k)
   // The PIB objectives, appended.
   features,  // the random features of the feature-space estimator (bottleneck/features.hpp; index: the set)
+  // Supervised training, appended.
+  generalisation,  // generalisation tests: 0 the data subset, 1 test-time input noise, 2 its measurements
 };
 
 // A SplitMix64 finaliser (Steele, Lea & Flood 2014; the constants of Vigna's splitmix64.c).

@@ -124,11 +124,16 @@ void run_backprop(Context& ctx) {
   const auto bp_head = SoftmaxReadout::from_linear(
       Eigen::Map<const Matrix>(head.data(), d_last, ctx.n_classes), head.tail(ctx.n_classes).transpose());
   ctx.result.bp_deployed = bp_head.accuracy(in_test, ctx.data.test.labels);
-  ctx.result.bp_deployed_readout_refit = ctx.fit_readout(in_train, in_test, dev_rng);
+  SoftmaxReadout refit;
+  ctx.result.bp_deployed_readout_refit = ctx.fit_readout(in_train, in_test, dev_rng, &refit);
   ctx.record({{"type", "backprop"},
               {"bp_ideal", *ctx.result.bp_ideal},
               {"bp_deployed", *ctx.result.bp_deployed},
               {"bp_deployed_readout_refit", *ctx.result.bp_deployed_readout_refit}});
+  if (ctx.cfg.generalisation.enabled()) {
+    run_generalisation(ctx, "bp_deployed", chain, bp_head);
+    run_generalisation(ctx, "bp_deployed_readout_refit", chain, refit);
+  }
 }
 
 }  // namespace pib::train

@@ -57,6 +57,13 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
     p.finish();
   }
   {
+    ConfigReader p(r.child("generalisation"), "generalisation");
+    p.get("data_fraction", c.generalisation.data_fraction);
+    p.get("held_out_classes", c.generalisation.held_out_classes);
+    p.get("input_noise", c.generalisation.input_noise);
+    p.finish();
+  }
+  {
     ConfigReader p(r.child("compare"), "compare");
     p.get("pib_ideal", c.compare_pib_ideal);
     p.get("raw_readout", c.compare_raw_readout);
@@ -106,6 +113,10 @@ nlohmann::json TrainConfig::to_json() const {
           {"readout", readout.to_json()},
           {"track_readout_every_epoch", track_readout_every_epoch},
           {"validation", {{"fraction", validation.fraction}, {"patience", validation.patience}}},
+          {"generalisation",
+           {{"data_fraction", generalisation.data_fraction},
+            {"held_out_classes", generalisation.held_out_classes},
+            {"input_noise", generalisation.input_noise}}},
           {"compare", {{"pib_ideal", compare_pib_ideal}, {"raw_readout", compare_raw_readout}}},
           {"backprop",
            {{"enabled", backprop.enabled},
@@ -154,6 +165,21 @@ void TrainConfig::validate() const {
     require_config(!compare_raw_readout, "compare.raw_readout", true, alone);
     require_config(!track_readout_every_epoch, "track_readout_every_epoch", true, alone);
   }
+  const auto& g = generalisation;
+  require_config(g.data_fraction > 0.0 && g.data_fraction <= 1.0, "generalisation.data_fraction",
+                 g.data_fraction, "in (0, 1]");
+  for (const double level : g.input_noise)
+    require_config(level >= 0.0 && level <= 1.0, "generalisation.input_noise", level,
+                   "levels in [0, 1] (fractions of the input range)");
+  for (const int c : g.held_out_classes)
+    require_config(c >= 0, "generalisation.held_out_classes", c, "classes >= 0");
+  if (g.enabled())
+    require_config(task == Task::supervised && schedule != Schedule::decentralised, "generalisation",
+                   nlohmann::json{{"data_fraction", g.data_fraction},
+                                  {"held_out_classes", g.held_out_classes},
+                                  {"input_noise", g.input_noise}}
+                       .dump(),
+                   "the defaults unless task is supervised and schedule cascade or parallel");
   if (validation.enabled())
     require_config(task == Task::supervised && schedule == Schedule::cascade, "validation.fraction",
                    validation.fraction, "0 unless task is supervised and schedule is cascade");

@@ -46,6 +46,18 @@ struct ValidationSettings {
   bool enabled() const { return fraction > 0; }
 };
 
+// The paper's generalisation tests on a supervised run (train/generalisation.hpp), applied to PIB on the
+// devices: training on a stratified fraction of the training split, classes held out of training (their test
+// samples are the out-of-distribution set: AUROC of the readout's maximum softmax probability and energy
+// score), and the test accuracy with Gaussian input noise of each listed level (std as a fraction of the
+// input range), measured through the trained devices.
+struct GeneralisationSettings {
+  double data_fraction = 1.0;         // in (0, 1]
+  std::vector<int> held_out_classes;  // distinct classes of the dataset
+  std::vector<double> input_noise;    // levels in [0, 1]
+  bool enabled() const { return data_fraction < 1.0 || !held_out_classes.empty() || !input_noise.empty(); }
+};
+
 // Self-supervised PIB on two augmented views, with a linear probe.
 struct SslSettings {
   int iterations_per_unit = 200;
@@ -74,6 +86,7 @@ struct TrainConfig {
   ReadoutConfig readout;
   bool track_readout_every_epoch = false;  // readout accuracy after 0, 1, ... PIB epochs per unit
   ValidationSettings validation;
+  GeneralisationSettings generalisation;
   bool compare_pib_ideal = false;  // also run PIB with ideal (noise-free) models of the units
   // A readout on the raw input, and on unit 0's raw response when it has one (Unit::has_raw_response: an
   // optical unit's speckle; raw_speckle_readout).

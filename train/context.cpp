@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "train/generalisation.hpp"
 #include "units/chain.hpp"
 #include "units/ideal.hpp"
 #include "units/registry.hpp"
@@ -16,9 +17,15 @@ Context::Context(const TrainConfig& config, const Callbacks& callbacks)
     : cfg(config), callbacks_(callbacks), start_(std::chrono::steady_clock::now()) {
   pib = cfg.pib;  // the objective's settings (PibTerm's x_width is the context's sigma_x)
   data = data::load_dataset(cfg.data);
+  const auto& g = cfg.generalisation;
+  if (!g.held_out_classes.empty())
+    data = without_classes(data, g.held_out_classes, "generalisation.held_out_classes", ood_test);
   n_classes = data.num_classes();
   result.data = data.name + " (" + data.source + "), " + std::to_string(data.train.size()) + " train / " +
                 std::to_string(data.test.size()) + " test";
+  if (!g.held_out_classes.empty())
+    result.data += ", classes " + nlohmann::json(g.held_out_classes).dump() + " held out (" +
+                   std::to_string(ood_test.size()) + " out-of-distribution test samples)";
   if (cfg.validation.enabled()) {
     const auto held = static_cast<std::size_t>(
         std::lround(cfg.validation.fraction * static_cast<double>(data.train.size())));
@@ -30,6 +37,18 @@ Context::Context(const TrainConfig& config, const Callbacks& callbacks)
     data::stratified_split(data.train, n_classes, held, split_rng, rest, validation);
     data.train = std::move(rest);
     result.data += ", " + std::to_string(held) + " of them held out for unit selection";
+  }
+  if (g.data_fraction < 1.0) {
+    const auto kept =
+        static_cast<std::size_t>(std::lround(g.data_fraction * static_cast<double>(data.train.size())));
+    if (kept < static_cast<std::size_t>(n_classes))
+      raise<ConfigError>("generalisation.data_fraction: ", g.data_fraction, " keeps ", kept, " of ",
+                         data.train.size(), " training samples; need at least one per class (", n_classes,
+                         ")");
+    Rng subset_rng = stream(Stream::generalisation, 0);
+    data = data::with_train_subset(data, kept, subset_rng);
+    result.data += ", trained on " + std::to_string(kept) + " of them (data_fraction " +
+                   nlohmann::json(g.data_fraction).dump() + ")";
   }
   x_mean = column_mean(data.train.features);
   unit_configs = units::resolve_chain(cfg.units, data.num_features());

@@ -15,6 +15,7 @@
 //   fault          the fault experiment
 //   augment        the self-supervised run
 //   unit l         unit l's own seed (units::build_chain; the ideal units and backprop's initial parameters)
+//   generalisation 0 the data fraction's subset; 1 the test-time input noise; 2 its measurements
 //
 // Thread-safety: after construction everything but `result` is read-only; record and progress may be
 // called from any thread (they serialise the callbacks); `result` belongs to the thread running the
@@ -124,6 +125,7 @@ class Context {
   bottleneck::PibConfig pib;
   data::Dataset data;      // train without the held-out samples
   data::Split validation;  // held out of data.train for unit selection (empty unless cfg.validation)
+  data::Split ood_test;    // the test samples of generalisation.held_out_classes (original labels)
   int n_classes = 0;
   Eigen::RowVectorXd x_mean;                  // mean training input
   nlohmann::json unit_configs;                // resolved (units::resolve_chain)

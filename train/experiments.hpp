@@ -6,6 +6,7 @@
 //   train/fault.cpp            the fault experiment
 //   train/self_supervised.cpp  self-supervised PIB with a linear probe
 //   train/decentralised.cpp    supervised PIB with unit r on rank r
+//   train/generalisation.cpp   the generalisation tests of a trained method's devices
 // Every function here runs on the caller's thread (the parallel schedule starts and joins its own tasks).
 
 #include <functional>
@@ -51,6 +52,12 @@ std::pair<int, std::optional<double>> train_unit(Context& ctx, Chain& chain, std
                                                  Rng& rng,
                                                  const std::function<std::optional<double>(int)>& after_epoch,
                                                  const Matrix* val_input = nullptr);
+
+// The generalisation tests (train/generalisation.hpp) of one trained method: its devices `chain` and the
+// readout on the last unit's measured features. The test accuracy under each configured input-noise level
+// and, with held-out classes, the OOD AUROCs, into result.generalisation[method]. Every method sees the same
+// noise draws.
+void run_generalisation(Context& ctx, const std::string& method, Chain& chain, const SoftmaxReadout& readout);
 
 // The backprop-in-silico baseline: bp_ideal, bp_deployed, bp_deployed_readout_refit.
 void run_backprop(Context& ctx);

@@ -12,6 +12,17 @@ Eigen::RowVectorXd column_mean(const Eigen::Ref<const Matrix>& x) {
   return x.colwise().mean();
 }
 
+nlohmann::json GeneralisationScores::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (!accuracy_by_input_noise.empty()) {
+    j["input_noise"] = nlohmann::json::array();
+    for (const auto& [level, accuracy] : accuracy_by_input_noise)
+      j["input_noise"].push_back({{"level", level}, {"accuracy", accuracy}});
+  }
+  if (ood_auroc_msp) j["ood_auroc"] = {{"msp", *ood_auroc_msp}, {"energy", *ood_auroc_energy}};
+  return j;
+}
+
 nlohmann::json TrainResult::to_json() const {
   nlohmann::json j;
   auto put = [&j](const char* key, const std::optional<double>& v) {
@@ -32,6 +43,8 @@ nlohmann::json TrainResult::to_json() const {
   if (!unit_validation_accuracy.empty()) j["unit_validation_accuracy"] = unit_validation_accuracy;
   if (!decentralised.is_null()) j["decentralised"] = decentralised;
   if (!device.is_null()) j["device"] = device;
+  for (const auto& [method, scores] : generalisation)
+    j["generalisation"][method] = scores.to_json();
   put("raw_readout", raw_readout);
   put("raw_speckle_readout", raw_speckle_readout);
   put("before_fault", before_fault);
@@ -91,6 +104,7 @@ TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks, 
     const Eigen::Index rows = std::min<Eigen::Index>(2000, dev.test.back().rows());
     result.embedding_features = dev.test.back().topRows(rows);
     result.embedding_labels.assign(ctx.data.test.labels.begin(), ctx.data.test.labels.begin() + rows);
+    if (config.generalisation.enabled()) run_generalisation(ctx, "pib", dev.chain, dev.readout);
     if (config.compare_pib_ideal) {
       auto ideal = pib_pipeline(ctx, true, "pib_ideal");
       result.pib_ideal = ideal.unit_accuracy.back();

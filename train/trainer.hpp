@@ -28,6 +28,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,14 @@ struct Callbacks {
   std::function<void(const nlohmann::json&)> on_record;  // one metrics.jsonl line
 };
 
+// One trained method's generalisation tests: (input-noise level, test accuracy) per configured level, and
+// with held-out classes the AUROCs of detecting them by maximum softmax probability and by energy.
+struct GeneralisationScores {
+  std::vector<std::pair<double, double>> accuracy_by_input_noise;
+  std::optional<double> ood_auroc_msp, ood_auroc_energy;
+  nlohmann::json to_json() const;
+};
+
 struct TrainResult {
   std::string data;  // which data: name, source, sizes
   std::optional<double> pib_ideal, pib_deployed;
@@ -66,6 +75,9 @@ struct TrainResult {
   std::vector<double> unit_validation_accuracy;  // and that epoch's held-out readout accuracy
   std::optional<double> raw_readout, raw_speckle_readout;  // raw input; unit 0's raw response
   std::optional<double> before_fault, after_fault, after_fault_readout_refit, after_recovery;
+  // The generalisation tests (TrainConfig::generalisation) per method on the devices: "pib", and with the
+  // backprop baseline "bp_deployed" and "bp_deployed_readout_refit".
+  std::map<std::string, GeneralisationScores> generalisation;
   std::vector<std::pair<long, double>> probe_accuracy_by_iteration;
   std::optional<double> probe_accuracy_random_init, probe_accuracy_raw_pixels;
   // Schedule decentralised: the traffic per phase, each rank's timing and device time (only on rank 0).
