@@ -15,8 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/command.hpp"
-#include "common/run_dir.hpp"
 #include "apps/mpi.hpp"
+#include "apps/train_progress.hpp"
+#include "common/run_dir.hpp"
 #include "train/trainer.hpp"
 
 namespace pib::apps {
@@ -30,22 +31,6 @@ struct TrainOptions {
   std::string out;
   std::string resume;
 };
-
-std::string format_progress(const train::Progress& p) {
-  std::ostringstream s;
-  s.setf(std::ios::fixed);
-  s.precision(3);
-  s << p.stage;
-  if (p.unit >= 0 && p.stage.find("rank") == std::string::npos) s << " unit " << p.unit;
-  s << (p.stage == "ssl" ? " iteration " : " epoch ") << p.epoch << "/" << p.epochs;
-  if (p.steps > 0) s << " step " << p.step << "/" << p.steps;
-  if (p.i_xz != 0 || p.i_yz != 0)
-    s << "  I(X;Z) " << p.i_xz << "  " << (p.stage == "ssl" ? "I(Z1;Z2) " : "I(Y;Z) ") << p.i_yz;
-  if (p.accuracy) s << "  accuracy " << *p.accuracy;
-  s.precision(0);
-  s << "  elapsed " << p.elapsed_s << " s";
-  return s.str();
-}
 
 void run_train(const TrainOptions& o, MpiSession* mpi) {
   Transport* transport = mpi && mpi->size() > 1 ? &mpi->transport() : nullptr;

@@ -1,17 +1,19 @@
 // The backprop-in-silico baseline (train/experiments.hpp).
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "data/dataset.hpp"
 #include "train/experiments.hpp"
+#include "train/methods.hpp"
 #include "units/ideal.hpp"
 
 namespace pib::train {
 
 using units::IdealLayer;
 
-void run_backprop(Context& ctx) {
+std::vector<TrainedMethod> train_backprop(Context& ctx) {
   const std::size_t L = ctx.unit_configs.size();
   std::vector<IdealLayer> layers;
   std::vector<Eigen::VectorXd> params;
@@ -111,7 +113,8 @@ void run_backprop(Context& ctx) {
   }
 
   // Deploy on fresh devices of the same chips, with the same centring constants.
-  Chain chain = ctx.make_chain(false);
+  auto shared = std::make_shared<Chain>(ctx.make_chain(false));
+  Chain& chain = *shared;
   Rng dev_rng = ctx.stream(Stream::backprop, 1);
   Matrix in_train = ctx.data.train.features, in_test = ctx.data.test.features;
   for (std::size_t l = 0; l < L; ++l) {
@@ -130,10 +133,9 @@ void run_backprop(Context& ctx) {
               {"bp_ideal", *ctx.result.bp_ideal},
               {"bp_deployed", *ctx.result.bp_deployed},
               {"bp_deployed_readout_refit", *ctx.result.bp_deployed_readout_refit}});
-  if (ctx.cfg.generalisation.enabled()) {
-    run_generalisation(ctx, "bp_deployed", chain, bp_head);
-    run_generalisation(ctx, "bp_deployed_readout_refit", chain, refit);
-  }
+  const auto device = device_ledgers(chain);
+  return {{"bp_deployed", shared, bp_head, *ctx.result.bp_deployed, device},
+          {"bp_deployed_readout_refit", shared, refit, *ctx.result.bp_deployed_readout_refit, device}};
 }
 
 }  // namespace pib::train

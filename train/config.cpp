@@ -77,6 +77,13 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
     c.backprop.optimizer = AdamConfig::from_json(p.child("optimizer"), "backprop.optimizer");
     p.finish();
   }
+  {
+    ConfigReader p(r.child("dfa"), "dfa");
+    p.get("epochs", c.dfa.epochs);
+    p.get("batch_size", c.dfa.batch_size);
+    c.dfa.optimizer = AdamConfig::from_json(p.child("optimizer"), "dfa.optimizer");
+    p.finish();
+  }
   r.moved("fault", "faults ([{\"unit\": l, \"inject\": {\"adc_channels\": ...}}]) and fault_recovery_epochs");
   c.faults = units::read_fault_events(r.child("faults"), "faults", c.units.size(), false);
   r.get("fault_recovery_epochs", c.fault_recovery_epochs);
@@ -123,6 +130,8 @@ nlohmann::json TrainConfig::to_json() const {
             {"epochs", backprop.epochs},
             {"batch_size", backprop.batch_size},
             {"optimizer", backprop.optimizer.to_json()}}},
+          {"dfa",
+           {{"epochs", dfa.epochs}, {"batch_size", dfa.batch_size}, {"optimizer", dfa.optimizer.to_json()}}},
           {"faults", units::to_json(faults, false)},
           {"fault_recovery_epochs", fault_recovery_epochs},
           {"ssl",
@@ -148,6 +157,8 @@ void TrainConfig::validate() const {
   require_config(eval_batch >= 1, "eval_batch", eval_batch, ">= 1");
   require_config(backprop.epochs >= 1, "backprop.epochs", backprop.epochs, ">= 1");
   require_config(backprop.batch_size >= 1, "backprop.batch_size", backprop.batch_size, ">= 1");
+  require_config(dfa.epochs >= 1, "dfa.epochs", dfa.epochs, ">= 1");
+  require_config(dfa.batch_size >= 2, "dfa.batch_size", dfa.batch_size, ">= 2");
   require_config(fault_recovery_epochs >= 0, "fault_recovery_epochs", fault_recovery_epochs, ">= 0");
   require_config(ssl.iterations_per_unit >= 0, "ssl.iterations_per_unit", ssl.iterations_per_unit, ">= 0");
   require_config(ssl.probe_every >= 1, "ssl.probe_every", ssl.probe_every, ">= 1");

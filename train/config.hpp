@@ -35,6 +35,15 @@ struct BackpropSettings {
   AdamConfig optimizer;
 };
 
+// Direct feedback alignment on the devices (`pib compare` method "dfa", train/dfa.cpp): every unit is
+// measured forward; the softmax head on the last unit's features gets the true gradient, unit l the output
+// error through a fixed random matrix B_l (entries N(0, 1 / classes)) as its dL/dZ.
+struct DfaSettings {
+  int epochs = 20;
+  int batch_size = 128;
+  AdamConfig optimizer;  // units and head; lr decays linearly to optimizer.lr_final (0: constant)
+};
+
 // Unit selection on a held-out part of the training split (supervised cascade). The held-out samples are
 // removed from the training split for the whole run (PIB, readouts, baselines). After every PIB epoch of a
 // unit (and before the first) a readout is fitted on the unit's measured features of the remaining training
@@ -92,6 +101,7 @@ struct TrainConfig {
   // optical unit's speckle; raw_speckle_readout).
   bool compare_raw_readout = false;
   BackpropSettings backprop;
+  DfaSettings dfa;
   // Faults injected into the PIB-trained devices after training (supervised only): the accuracy before and
   // after, with the readout refitted, and after PIB-retraining the units after the first faulty one for
   // fault_recovery_epochs epochs each.

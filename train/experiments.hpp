@@ -2,7 +2,7 @@
 // The experiments of `pib train` (internal to train/; trainer.hpp describes what each reports). Each runs
 // on a Context, writes its figures into context.result and reports records and progress through it:
 //   train/pib_schedule.cpp     supervised PIB (cascade and parallel schedules, unit selection)
-//   train/backprop.cpp         the backprop-in-silico baseline
+//   train/backprop.cpp         the backprop-in-silico baseline (train/methods.hpp: train_backprop)
 //   train/fault.cpp            the fault experiment
 //   train/self_supervised.cpp  self-supervised PIB with a linear probe
 //   train/decentralised.cpp    supervised PIB with unit r on rank r
@@ -58,9 +58,6 @@ std::pair<int, std::optional<double>> train_unit(Context& ctx, Chain& chain, std
 // and, with held-out classes, the OOD AUROCs, into result.generalisation[method]. Every method sees the same
 // noise draws.
 void run_generalisation(Context& ctx, const std::string& method, Chain& chain, const SoftmaxReadout& readout);
-
-// The backprop-in-silico baseline: bp_ideal, bp_deployed, bp_deployed_readout_refit.
-void run_backprop(Context& ctx);
 
 // The fault experiment on the PIB-trained devices of `dev` (changed: faults injected, later units
 // retrained): before_fault, after_fault, after_fault_readout_refit, after_recovery.

@@ -10,6 +10,7 @@
 
 #include "data/dataset.hpp"
 #include "train/experiments.hpp"
+#include "train/methods.hpp"
 
 namespace pib::train {
 namespace {
@@ -244,6 +245,12 @@ PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage) {
     if (select && l + 1 < L) in_val = ctx.measure_split(unit, out.chain.means[l], in_val, rng);
   }
   return out;
+}
+
+std::vector<TrainedMethod> train_pib(Context& ctx) {
+  auto dev = pib_pipeline(ctx, false, "pib");
+  auto chain = std::make_shared<Chain>(std::move(dev.chain));
+  return {{"pib", chain, dev.readout, dev.unit_accuracy.back(), device_ledgers(*chain)}};
 }
 
 }  // namespace pib::train

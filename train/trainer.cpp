@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 #include "train/experiments.hpp"
+#include "train/methods.hpp"
 
 namespace pib::train {
 
@@ -90,17 +91,7 @@ TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks, 
     if (config.track_readout_every_epoch) result.accuracy_by_pib_epochs = dev.accuracy_by_epochs;
     result.unit_selected_epoch = dev.selected_epoch;
     result.unit_validation_accuracy = dev.validation_accuracy;
-    result.device = nlohmann::json::array();
-    for (const auto& u : dev.chain.units) {  // the PIB devices' ledgers (simulated device time)
-      const auto l = u->ledger();
-      result.device.push_back({{"kind", u->kind()},
-                               {"simulated", true},
-                               {"measure_us", l.measure_us},
-                               {"deploy_us", l.deploy_us},
-                               {"busy_us", l.busy_us},
-                               {"measures", l.measures},
-                               {"deploys", l.deploys}});
-    }
+    result.device = device_ledgers(dev.chain);  // the PIB devices' ledgers (simulated device time)
     const Eigen::Index rows = std::min<Eigen::Index>(2000, dev.test.back().rows());
     result.embedding_features = dev.test.back().topRows(rows);
     result.embedding_labels.assign(ctx.data.test.labels.begin(), ctx.data.test.labels.begin() + rows);
@@ -110,7 +101,12 @@ TrainResult run_training(const TrainConfig& config, const Callbacks& callbacks, 
       result.pib_ideal = ideal.unit_accuracy.back();
       result.unit_readout_accuracy_ideal = ideal.unit_accuracy;
     }
-    if (config.backprop.enabled) run_backprop(ctx);
+    if (config.backprop.enabled) {
+      const auto bp = train_backprop(ctx);
+      if (config.generalisation.enabled())
+        for (const auto& t : bp)
+          run_generalisation(ctx, t.name, *t.chain, t.readout);
+    }
     if (!config.faults.empty()) run_fault(ctx, dev);
   }
   result.wall_s = ctx.elapsed();

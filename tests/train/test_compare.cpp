@@ -1,0 +1,208 @@
+// Tests of `pib compare`'s parts: direct feedback alignment (train/dfa.hpp) against an independent
+// computation of its error signal and its alignment with the true gradient, the method registry, the compare
+// config's errors, and a small comparison whose tests hit exactly the configured levels and fractions.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+#include "train/compare.hpp"
+#include "train/context.hpp"
+#include "train/dfa.hpp"
+#include "train/methods.hpp"
+#include "units/ideal.hpp"
+
+using pib::Rng;
+using pib::train::Matrix;
+
+namespace {
+
+nlohmann::json small_config() {
+  return nlohmann::json::parse(R"({
+    "seed": 4,
+    "data": {"name": "mnist1d", "train_subset": 1000},
+    "units": [{"kind": "memristor_dense", "output_dim": 48, "time_scale": 1e9}],
+    "batch_size": 100,
+    "epochs_per_unit": 3,
+    "optimizer": {"lr": 0.003},
+    "pib": {"alpha": 2, "beta": 0.01},
+    "readout": {"epochs": 30, "lr": 0.02},
+    "calibration_samples": 300,
+    "backprop": {"epochs": 5},
+    "dfa": {"epochs": 5, "optimizer": {"lr": 0.003}}
+  })");
+}
+
+// Two noise-free digital units, so the true gradient through unit 1 is its ideal model's.
+nlohmann::json digital_config() {
+  auto j = small_config();
+  j["units"] = nlohmann::json::parse(R"([{"kind": "digital_dense", "output_dim": 32, "activation": "tanh"},
+                                          {"kind": "digital_dense", "output_dim": 32, "activation": "tanh"}])");
+  return j;
+}
+
+double cosine(const Matrix& a, const Matrix& b) {
+  return (a.array() * b.array()).sum() / (a.norm() * b.norm());
+}
+
+// A minibatch of the context's training split.
+void batch(const pib::train::Context& ctx, Eigen::Index start, Eigen::Index rows, Matrix& x,
+           std::vector<int>& y) {
+  x = ctx.data.train.features.middleRows(start, rows);
+  y.assign(ctx.data.train.labels.begin() + start, ctx.data.train.labels.begin() + start + rows);
+}
+
+}  // namespace
+
+TEST_CASE("a DFA step gives each unit the output error through its own feedback matrix", "[train][dfa]") {
+  const auto cfg = pib::train::TrainConfig::from_json(digital_config());
+  pib::train::Context ctx(cfg, {});
+  Rng feedback(1), rng(2);
+  pib::train::DfaTrainer dfa(ctx, feedback);
+  dfa.calibrate(rng);
+  Matrix x;
+  std::vector<int> y;
+  batch(ctx, 0, 50, x, y);
+  dfa.step(x, y, 1.0, rng);  // the head leaves zero
+  const auto head = dfa.head();
+  batch(ctx, 50, 50, x, y);
+  dfa.step(x, y, 1.0, rng);
+  // e = (softmax(logits) - onehot) / n from the last unit's measured output and the head before the step.
+  const Matrix logits = dfa.measurement(1).output * head.weights() + head.bias().replicate(50, 1);
+  Matrix e = logits;
+  for (Eigen::Index i = 0; i < e.rows(); ++i) {
+    const Eigen::RowVectorXd p = (logits.row(i).array() - logits.row(i).maxCoeff()).exp();
+    e.row(i) = p / p.sum();
+    e(i, y[static_cast<std::size_t>(i)]) -= 1.0;
+  }
+  e /= 50.0;
+  for (std::size_t l = 0; l < 2; ++l) {
+    INFO("unit " << l);
+    CHECK((dfa.feedback_signal(l) - e * dfa.feedback(l)).cwiseAbs().maxCoeff() < 1e-12);
+  }
+  CHECK(dfa.feedback(0).rows() == ctx.n_classes);
+  CHECK((dfa.feedback(0) - dfa.feedback(1).leftCols(32)).norm() > 0.1);  // each unit its own matrix
+}
+
+TEST_CASE("DFA's signal to the first unit aligns with the true gradient as it trains", "[train][dfa]") {
+  const auto cfg = pib::train::TrainConfig::from_json(digital_config());
+  pib::train::Context ctx(cfg, {});
+  Rng feedback(3), rng(4);
+  pib::train::DfaTrainer dfa(ctx, feedback);
+  dfa.calibrate(rng);
+  const auto layer1 = pib::units::IdealLayer::from_unit_config(ctx.unit_configs[1], "units[1]");
+  Matrix x;
+  std::vector<int> y;
+  // One step, and the cosine between the signal DFA gave unit 0 and the true dL/dZ_0 of that step: the error
+  // through the head and unit 1's model as they were before the step updated them.
+  auto step_alignment = [&](long step) {
+    batch(ctx, (step % 10) * 100, 100, x, y);
+    const auto head = dfa.head();
+    const Eigen::VectorXd params1 = dfa.chain().units[1]->parameters();
+    dfa.step(x, y, 1.0, rng);
+    const Matrix dz1 = dfa.error() * head.weights().transpose();
+    Matrix dz0;
+    Eigen::VectorXd grad(layer1.parameter_count());
+    layer1.backward(params1, dfa.input(1), dfa.measurement(1).output, dz1, grad, &dz0);
+    return cosine(dfa.feedback_signal(0), dz0);
+  };
+  step_alignment(0);  // the head starts at zero: no true gradient reaches unit 0 yet
+  double early = 0, late = 0;
+  for (long s = 1; s <= 5; ++s)
+    early += step_alignment(s) / 5;
+  for (long s = 6; s < 300; ++s)
+    step_alignment(s);
+  for (long s = 300; s < 305; ++s)
+    late += step_alignment(s) / 5;
+  INFO("alignment early " << early << ", late " << late);
+  CHECK(late > early + 0.2);
+  CHECK(late > 0.3);
+}
+
+TEST_CASE("the method registry finds every method and names the known ones otherwise", "[train][compare]") {
+  for (const auto& m : pib::train::training_methods())
+    CHECK(&pib::train::find_method(m.name, "methods") == &m);
+  REQUIRE_THROWS_WITH(pib::train::find_method("pat", "methods"),
+                      Catch::Contains("methods") && Catch::Contains("pat") && Catch::Contains("dfa"));
+}
+
+TEST_CASE("compare config errors name the key", "[train][compare][config]") {
+  using pib::train::CompareConfig;
+  auto bad = [](const std::string& key, const nlohmann::json& value) {
+    auto j = small_config();
+    pib::apply_override(j, key + "=" + value.dump());
+    return j;
+  };
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("methods", {"pib", "hebbian"})),
+                      Catch::Contains("methods") && Catch::Contains("hebbian"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("methods", nlohmann::json::array())),
+                      Catch::Contains("methods"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("tests", {"input_noise", "adversarial"})),
+                      Catch::Contains("tests") && Catch::Contains("adversarial"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("data_fractions", {0.1, 0.0})),
+                      Catch::Contains("data_fractions"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("data_fractions", {1.5})),
+                      Catch::Contains("data_fractions"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("generalisation.data_fraction", 0.5)),
+                      Catch::Contains("generalisation.data_fraction"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("dfa.epochs", 0)), Catch::Contains("dfa.epochs"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("dfa.momentum", 0.9)), Catch::Contains("momentum"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("task", "self_supervised")), Catch::Contains("task"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("backprop.enabled", true)), Catch::Contains("backprop.enabled"));
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("compare.pib_ideal", true)), Catch::Contains("compare.pib_ideal"));
+  // A held-out class MNIST-1D does not have: before any method trains.
+  auto cfg = CompareConfig::from_json(bad("generalisation.held_out_classes", {3, 10}));
+  cfg.tests = {"ood"};
+  REQUIRE_THROWS_WITH(pib::train::run_compare(cfg, {}), Catch::Contains("generalisation.held_out_classes"));
+  // Defaults: every method, every test, the paper's noise levels.
+  const auto d = CompareConfig::from_json(small_config());
+  CHECK(d.methods == std::vector<std::string>{"pib", "backprop", "dfa"});
+  CHECK(d.tests.size() == 3);
+  CHECK(d.train.generalisation.input_noise == std::vector<double>{0, 0.01, 0.02, 0.03, 0.04, 0.05});
+}
+
+TEST_CASE("a comparison scores every method variant at exactly the configured levels and fractions",
+          "[train][compare]") {
+  auto j = small_config();
+  j["data_fractions"] = {0.25, 1.0};
+  j["generalisation"] = {{"input_noise", {0.0, 0.03}}, {"held_out_classes", {2, 5}}};
+  std::vector<nlohmann::json> records;
+  pib::train::Callbacks cb;
+  cb.on_record = [&](const nlohmann::json& r) { records.push_back(r); };
+  const auto result = pib::train::run_compare(pib::train::CompareConfig::from_json(j), cb);
+  std::vector<std::string> names;
+  for (const auto& [name, s] : result.variants) {
+    INFO(name);
+    names.push_back(name);
+    REQUIRE(s.input_noise.size() == 2);
+    CHECK(s.input_noise[0].first == 0.0);
+    CHECK(s.input_noise[1].first == 0.03);
+    REQUIRE(s.data_fraction.size() == 2);
+    CHECK(s.data_fraction[0].first == 0.25);
+    CHECK(s.data_fraction[1] == std::pair<double, double>{1.0, s.accuracy});  // the full run's accuracy
+    CHECK(std::abs(s.input_noise[0].second - s.accuracy) < 0.03);             // measured again, same devices
+    REQUIRE(s.ood_auroc_msp);
+    CHECK((*s.ood_auroc_msp >= 0.0 && *s.ood_auroc_msp <= 1.0));
+    CHECK(s.device.size() == 1);
+    CHECK(s.accuracy > 0.125 + 0.02);  // eight classes: chance is 0.125
+  }
+  CHECK(names == std::vector<std::string>{"pib", "bp_deployed", "bp_deployed_readout_refit", "dfa"});
+  // Three runs (full, fraction 0.25, the held-out classes), each tagged in its records.
+  int starts = 0;
+  for (const auto& r : records)
+    if (r.value("type", "") == "start") {
+      ++starts;
+      CHECK(r.contains("run"));
+    }
+  CHECK(starts == 3);
+  const auto js = result.to_json();
+  CHECK(js["devices"] == "simulated");
+  CHECK(js["methods"]["dfa"]["input_noise"].size() == 2);
+  const auto table = result.markdown();
+  CHECK(table.find("| dfa |") != std::string::npos);
+  CHECK(table.find("noise 3.00 %") != std::string::npos);
+}

@@ -1,0 +1,45 @@
+// The registry of training methods (train/methods.hpp).
+#include "train/methods.hpp"
+
+#include <string>
+
+#include "common/error.hpp"
+
+namespace pib::train {
+
+const std::vector<MethodRecord>& training_methods() {
+  static const std::vector<MethodRecord> methods{
+      {"pib", "supervised PIB, local objectives, the configured schedule", &train_pib},
+      {"backprop", "backprop in silico on ideal models, deployed (and its readout refitted)",
+       &train_backprop},
+      {"dfa", "direct feedback alignment: measured forward, fixed random projections of the error",
+       &train_dfa},
+  };
+  return methods;
+}
+
+const MethodRecord& find_method(const std::string& name, const std::string& key) {
+  std::string known;
+  for (const auto& m : training_methods()) {
+    if (m.name == name) return m;
+    known += (known.empty() ? "" : ", ") + std::string(m.name);
+  }
+  raise<ConfigError>(key, ": unknown method \"", name, "\" (known: ", known, ")");
+}
+
+nlohmann::json device_ledgers(const Chain& chain) {
+  nlohmann::json device = nlohmann::json::array();
+  for (const auto& u : chain.units) {
+    const auto l = u->ledger();
+    device.push_back({{"kind", u->kind()},
+                      {"simulated", true},
+                      {"measure_us", l.measure_us},
+                      {"deploy_us", l.deploy_us},
+                      {"busy_us", l.busy_us},
+                      {"measures", l.measures},
+                      {"deploys", l.deploys}});
+  }
+  return device;
+}
+
+}  // namespace pib::train
