@@ -118,6 +118,19 @@ CompareResult run_compare(const CompareConfig& config, const Callbacks& callback
   TrainConfig base = config.train;
   base.generalisation = {};
   const bool fractions = config.has_test("data_fraction");
+  // The held-out classes first: a class the data do not have stops the comparison before any training.
+  if (config.has_test("ood")) {
+    TrainConfig cfg = base;
+    cfg.generalisation.held_out_classes = config.train.generalisation.held_out_classes;
+    if (cfg.generalisation.held_out_classes.empty()) {  // the dataset's last two classes
+      const int k = data::load_dataset(cfg.data).num_classes();
+      cfg.generalisation.held_out_classes = {k - 2, k - 1};
+    }
+    run(cfg, "ood", [&](MethodScores& s, const TrainedMethod&, const GeneralisationScores& g, double) {
+      s.ood_auroc_msp = g.ood_auroc_msp;
+      s.ood_auroc_energy = g.ood_auroc_energy;
+    });
+  }
   {  // the full training split: clean accuracy, cost, input noise, fraction 1
     TrainConfig cfg = base;
     if (config.has_test("input_noise"))
@@ -145,18 +158,6 @@ CompareResult run_compare(const CompareConfig& config, const Callbacks& callback
     }
     for (auto& [name, s] : scores)
       std::sort(s.data_fraction.begin(), s.data_fraction.end());
-  }
-  if (config.has_test("ood")) {
-    TrainConfig cfg = base;
-    cfg.generalisation.held_out_classes = config.train.generalisation.held_out_classes;
-    if (cfg.generalisation.held_out_classes.empty()) {  // the dataset's last two classes
-      const int k = data::load_dataset(cfg.data).num_classes();
-      cfg.generalisation.held_out_classes = {k - 2, k - 1};
-    }
-    run(cfg, "ood", [&](MethodScores& s, const TrainedMethod&, const GeneralisationScores& g, double) {
-      s.ood_auroc_msp = g.ood_auroc_msp;
-      s.ood_auroc_energy = g.ood_auroc_energy;
-    });
   }
   for (const auto& name : order)
     out.variants.emplace_back(name, scores[name]);

@@ -10,8 +10,9 @@
 // generalisation.held_out_classes (default the dataset's last two classes); generalisation.data_fraction must
 // stay 1 (data_fractions replaces it).
 //
-// Runs: one on the full training split (the clean accuracy, the input-noise levels, the data fraction 1), one
-// per fraction below 1, and one with the classes held out; every method trains once in each. Every variant's
+// Runs: one with the classes held out (first, so that a class the data lack stops the comparison before any
+// training), one on the full training split (the clean accuracy, the input-noise levels, the data fraction 1)
+// and one per fraction below 1; every method trains once in each. Every variant's
 // clean accuracy, devices' ledgers and training wall time come from the full run.
 
 #include <optional>
