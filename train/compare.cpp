@@ -202,7 +202,7 @@ std::string CompareResult::markdown() const {
   for (const auto& [fraction, acc] : first.data_fraction)
     o << " | data " << pct(fraction) << " %";
   if (first.ood_auroc_msp) o << " | OOD AUROC (MSP) | OOD AUROC (energy)";
-  o << " | measures | deploys | device s | wall s |\n|---|---";
+  o << " | measure calls | deploys | device s | train wall s |\n|---|---";
   const std::size_t cols =
       first.input_noise.size() + first.data_fraction.size() + (first.ood_auroc_msp ? 2 : 0);
   for (std::size_t c = 0; c < cols + 4; ++c)

@@ -77,11 +77,12 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
     c.backprop.optimizer = AdamConfig::from_json(p.child("optimizer"), "backprop.optimizer");
     p.finish();
   }
-  {
-    ConfigReader p(r.child("dfa"), "dfa");
-    p.get("epochs", c.dfa.epochs);
-    p.get("batch_size", c.dfa.batch_size);
-    c.dfa.optimizer = AdamConfig::from_json(p.child("optimizer"), "dfa.optimizer");
+  for (auto [key, settings] : {std::pair{"dfa", &c.dfa}, std::pair{"pat", &c.pat}}) {
+    const std::string path = key;
+    ConfigReader p(r.child(path), path);
+    p.get("epochs", settings->epochs);
+    p.get("batch_size", settings->batch_size);
+    settings->optimizer = AdamConfig::from_json(p.child("optimizer"), path + ".optimizer");
     p.finish();
   }
   r.moved("fault", "faults ([{\"unit\": l, \"inject\": {\"adc_channels\": ...}}]) and fault_recovery_epochs");
@@ -132,6 +133,8 @@ nlohmann::json TrainConfig::to_json() const {
             {"optimizer", backprop.optimizer.to_json()}}},
           {"dfa",
            {{"epochs", dfa.epochs}, {"batch_size", dfa.batch_size}, {"optimizer", dfa.optimizer.to_json()}}},
+          {"pat",
+           {{"epochs", pat.epochs}, {"batch_size", pat.batch_size}, {"optimizer", pat.optimizer.to_json()}}},
           {"faults", units::to_json(faults, false)},
           {"fault_recovery_epochs", fault_recovery_epochs},
           {"ssl",
@@ -157,8 +160,10 @@ void TrainConfig::validate() const {
   require_config(eval_batch >= 1, "eval_batch", eval_batch, ">= 1");
   require_config(backprop.epochs >= 1, "backprop.epochs", backprop.epochs, ">= 1");
   require_config(backprop.batch_size >= 1, "backprop.batch_size", backprop.batch_size, ">= 1");
-  require_config(dfa.epochs >= 1, "dfa.epochs", dfa.epochs, ">= 1");
-  require_config(dfa.batch_size >= 2, "dfa.batch_size", dfa.batch_size, ">= 2");
+  for (auto [key, m] : {std::pair{"dfa", &dfa}, std::pair{"pat", &pat}}) {
+    require_config(m->epochs >= 1, std::string(key) + ".epochs", m->epochs, ">= 1");
+    require_config(m->batch_size >= 2, std::string(key) + ".batch_size", m->batch_size, ">= 2");
+  }
   require_config(fault_recovery_epochs >= 0, "fault_recovery_epochs", fault_recovery_epochs, ">= 0");
   require_config(ssl.iterations_per_unit >= 0, "ssl.iterations_per_unit", ssl.iterations_per_unit, ">= 0");
   require_config(ssl.probe_every >= 1, "ssl.probe_every", ssl.probe_every, ">= 1");

@@ -35,10 +35,9 @@ struct BackpropSettings {
   AdamConfig optimizer;
 };
 
-// Direct feedback alignment on the devices (`pib compare` method "dfa", train/dfa.cpp): every unit is
-// measured forward; the softmax head on the last unit's features gets the true gradient, unit l the output
-// error through a fixed random matrix B_l (entries N(0, 1 / classes)) as its dL/dZ.
-struct DfaSettings {
+// A method trained from measured forward passes (train/measured_forward.hpp): keys "dfa" (direct feedback
+// alignment) and "pat" (physics-aware training through the units' ideal models).
+struct MethodSettings {
   int epochs = 20;
   int batch_size = 128;
   AdamConfig optimizer;  // units and head; lr decays linearly to optimizer.lr_final (0: constant)
@@ -101,7 +100,7 @@ struct TrainConfig {
   // optical unit's speckle; raw_speckle_readout).
   bool compare_raw_readout = false;
   BackpropSettings backprop;
-  DfaSettings dfa;
+  MethodSettings dfa, pat;
   // Faults injected into the PIB-trained devices after training (supervised only): the accuracy before and
   // after, with the readout refitted, and after PIB-retraining the units after the first faulty one for
   // fault_recovery_epochs epochs each.

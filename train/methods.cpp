@@ -12,6 +12,7 @@ const std::vector<MethodRecord>& training_methods() {
       {"pib", "supervised PIB, local objectives, the configured schedule", &train_pib},
       {"backprop", "backprop in silico on ideal models, deployed (and its readout refitted)",
        &train_backprop},
+      {"pat", "physics-aware training: measured forward, backward through the ideal-model twin", &train_pat},
       {"dfa", "direct feedback alignment: measured forward, fixed random projections of the error",
        &train_dfa},
   };

@@ -9,7 +9,8 @@
 //
 //   pib       supervised PIB with the configured schedule (train/pib_schedule.cpp)
 //   backprop  backprop in silico, deployed: bp_deployed and bp_deployed_readout_refit (train/backprop.cpp)
-//   dfa       direct feedback alignment with measured forward passes (train/dfa.cpp)
+//   pat       physics-aware training: measured forward, backward through the units' ideal models
+//   dfa       direct feedback alignment with measured forward passes (both train/measured_forward.cpp)
 
 #include <memory>
 #include <string>
@@ -49,6 +50,7 @@ nlohmann::json device_ledgers(const Chain& chain);
 // The method trainers (one per file).
 std::vector<TrainedMethod> train_pib(Context& ctx);
 std::vector<TrainedMethod> train_backprop(Context& ctx);
+std::vector<TrainedMethod> train_pat(Context& ctx);
 std::vector<TrainedMethod> train_dfa(Context& ctx);
 
 }  // namespace pib::train

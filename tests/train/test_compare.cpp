@@ -1,6 +1,7 @@
-// Tests of `pib compare`'s parts: direct feedback alignment (train/dfa.hpp) against an independent
-// computation of its error signal and its alignment with the true gradient, the method registry, the compare
-// config's errors, and a small comparison whose tests hit exactly the configured levels and fractions.
+// Tests of `pib compare`'s parts: direct feedback alignment (its error signal computed independently, its
+// alignment with the true gradient rising) and physics-aware training (central differences) from
+// train/measured_forward.hpp, the method registry, the compare config's errors, and a small comparison whose
+// tests hit exactly the configured levels and fractions.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -12,7 +13,7 @@
 #include "common/error.hpp"
 #include "train/compare.hpp"
 #include "train/context.hpp"
-#include "train/dfa.hpp"
+#include "train/measured_forward.hpp"
 #include "train/methods.hpp"
 #include "units/ideal.hpp"
 
@@ -62,7 +63,7 @@ TEST_CASE("a DFA step gives each unit the output error through its own feedback 
   const auto cfg = pib::train::TrainConfig::from_json(digital_config());
   pib::train::Context ctx(cfg, {});
   Rng feedback(1), rng(2);
-  pib::train::DfaTrainer dfa(ctx, feedback);
+  pib::train::MeasuredForwardTrainer dfa(ctx, pib::train::Feedback::direct_alignment, cfg.dfa, feedback);
   dfa.calibrate(rng);
   Matrix x;
   std::vector<int> y;
@@ -82,7 +83,7 @@ TEST_CASE("a DFA step gives each unit the output error through its own feedback 
   e /= 50.0;
   for (std::size_t l = 0; l < 2; ++l) {
     INFO("unit " << l);
-    CHECK((dfa.feedback_signal(l) - e * dfa.feedback(l)).cwiseAbs().maxCoeff() < 1e-12);
+    CHECK((dfa.signal(l) - e * dfa.feedback(l)).cwiseAbs().maxCoeff() < 1e-12);
   }
   CHECK(dfa.feedback(0).rows() == ctx.n_classes);
   CHECK((dfa.feedback(0) - dfa.feedback(1).leftCols(32)).norm() > 0.1);  // each unit its own matrix
@@ -92,7 +93,7 @@ TEST_CASE("DFA's signal to the first unit aligns with the true gradient as it tr
   const auto cfg = pib::train::TrainConfig::from_json(digital_config());
   pib::train::Context ctx(cfg, {});
   Rng feedback(3), rng(4);
-  pib::train::DfaTrainer dfa(ctx, feedback);
+  pib::train::MeasuredForwardTrainer dfa(ctx, pib::train::Feedback::direct_alignment, cfg.dfa, feedback);
   dfa.calibrate(rng);
   const auto layer1 = pib::units::IdealLayer::from_unit_config(ctx.unit_configs[1], "units[1]");
   Matrix x;
@@ -108,7 +109,7 @@ TEST_CASE("DFA's signal to the first unit aligns with the true gradient as it tr
     Matrix dz0;
     Eigen::VectorXd grad(layer1.parameter_count());
     layer1.backward(params1, dfa.input(1), dfa.measurement(1).output, dz1, grad, &dz0);
-    return cosine(dfa.feedback_signal(0), dz0);
+    return cosine(dfa.signal(0), dz0);
   };
   step_alignment(0);  // the head starts at zero: no true gradient reaches unit 0 yet
   double early = 0, late = 0;
@@ -123,11 +124,55 @@ TEST_CASE("DFA's signal to the first unit aligns with the true gradient as it tr
   CHECK(late > 0.3);
 }
 
+TEST_CASE("physics-aware training with exact twins hands each unit the true dL/dZ", "[train][pat]") {
+  // Noise-free digital units: the twins are exact, so the signal to unit 0 is the loss's derivative with
+  // respect to unit 0's output, checked by central differences through unit 1's model and the head.
+  const auto cfg = pib::train::TrainConfig::from_json(digital_config());
+  pib::train::Context ctx(cfg, {});
+  Rng unused(5), rng(6);
+  pib::train::MeasuredForwardTrainer pat(ctx, pib::train::Feedback::twin, cfg.pat, unused);
+  pat.calibrate(rng);
+  Matrix x;
+  std::vector<int> y;
+  batch(ctx, 0, 40, x, y);
+  pat.step(x, y, 1.0, rng);  // the head leaves zero
+  const auto head = pat.head();
+  const Eigen::VectorXd params1 = pat.chain().units[1]->parameters();
+  const Eigen::RowVectorXd mean1 = pat.chain().means[1];
+  batch(ctx, 40, 40, x, y);
+  pat.step(x, y, 1.0, rng);
+  const auto layer1 = pib::units::IdealLayer::from_unit_config(ctx.unit_configs[1], "units[1]");
+  auto loss = [&](const Matrix& z0) {
+    Matrix z1, g;
+    layer1.forward(params1, z0.rowwise() - mean1, z1);
+    const Matrix logits = z1 * head.weights() + head.bias().replicate(z1.rows(), 1);
+    return pib::train::softmax_cross_entropy(logits, y, g);
+  };
+  const Matrix z0 = pat.measurement(0).output;
+  const double h = 1e-6;
+  double worst = 0, scale = pat.signal(0).cwiseAbs().maxCoeff();
+  REQUIRE(scale > 0);
+  for (const auto& [i, j] : {std::pair{0, 0}, {3, 7}, {17, 31}, {39, 12}, {25, 5}}) {
+    Matrix up = z0, down = z0;
+    up(i, j) += h;
+    down(i, j) -= h;
+    worst = std::max(worst, std::abs((loss(up) - loss(down)) / (2 * h) - pat.signal(0)(i, j)));
+  }
+  CHECK(worst < 1e-6 * scale + 1e-9);
+  // Optical units have no ideal model: PAT names the unit instead of guessing a twin.
+  auto optical = small_config();
+  optical["units"] = nlohmann::json::parse(R"([{"kind": "optical", "output_dim": 16, "n_speckle": 64}])");
+  const auto ocfg = pib::train::TrainConfig::from_json(optical);
+  pib::train::Context octx(ocfg, {});
+  REQUIRE_THROWS_WITH(pib::train::MeasuredForwardTrainer(octx, pib::train::Feedback::twin, ocfg.pat, unused),
+                      Catch::Contains("units[0]") && Catch::Contains("ideal model"));
+}
+
 TEST_CASE("the method registry finds every method and names the known ones otherwise", "[train][compare]") {
   for (const auto& m : pib::train::training_methods())
     CHECK(&pib::train::find_method(m.name, "methods") == &m);
-  REQUIRE_THROWS_WITH(pib::train::find_method("pat", "methods"),
-                      Catch::Contains("methods") && Catch::Contains("pat") && Catch::Contains("dfa"));
+  REQUIRE_THROWS_WITH(pib::train::find_method("hebbian", "methods"),
+                      Catch::Contains("methods") && Catch::Contains("hebbian") && Catch::Contains("pat"));
 }
 
 TEST_CASE("compare config errors name the key", "[train][compare][config]") {
@@ -161,7 +206,7 @@ TEST_CASE("compare config errors name the key", "[train][compare][config]") {
   REQUIRE_THROWS_WITH(pib::train::run_compare(cfg, {}), Catch::Contains("generalisation.held_out_classes"));
   // Defaults: every method, every test, the paper's noise levels.
   const auto d = CompareConfig::from_json(small_config());
-  CHECK(d.methods == std::vector<std::string>{"pib", "backprop", "dfa"});
+  CHECK(d.methods == std::vector<std::string>{"pib", "backprop", "pat", "dfa"});
   CHECK(d.tests.size() == 3);
   CHECK(d.train.generalisation.input_noise == std::vector<double>{0, 0.01, 0.02, 0.03, 0.04, 0.05});
 }
@@ -191,7 +236,7 @@ TEST_CASE("a comparison scores every method variant at exactly the configured le
     CHECK(s.device.size() == 1);
     CHECK(s.accuracy > 0.125 + 0.02);  // eight classes: chance is 0.125
   }
-  CHECK(names == std::vector<std::string>{"pib", "bp_deployed", "bp_deployed_readout_refit", "dfa"});
+  CHECK(names == std::vector<std::string>{"pib", "bp_deployed", "bp_deployed_readout_refit", "pat", "dfa"});
   // Three runs (the held-out classes, full, fraction 0.25), each tagged in its records.
   int starts = 0;
   for (const auto& r : records)

@@ -1,5 +1,5 @@
-// Direct feedback alignment on the devices (train/dfa.hpp), the comparison method "dfa" (train/methods.hpp).
-#include "train/dfa.hpp"
+// Training from measured forward passes (train/measured_forward.hpp): the methods "dfa" and "pat".
+#include "train/measured_forward.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,31 +10,38 @@
 
 namespace pib::train {
 
-DfaTrainer::DfaTrainer(Context& ctx, Rng& feedback_rng)
+MeasuredForwardTrainer::MeasuredForwardTrainer(Context& ctx, Feedback feedback,
+                                               const MethodSettings& settings, Rng& feedback_rng)
     : ctx_(ctx),
+      mode_(feedback),
       chain_(std::make_shared<Chain>(ctx.make_chain(false))),
-      head_adam_(1, ctx.cfg.dfa.optimizer) {
+      head_adam_(1, settings.optimizer) {
   const std::size_t L = chain_->units.size();
   const Eigen::Index k = ctx.n_classes;
   const double sd = 1.0 / std::sqrt(static_cast<double>(k));
   for (std::size_t l = 0; l < L; ++l) {
     auto& u = *chain_->units[l];
-    Matrix b(k, u.output_dim());
-    for (Eigen::Index i = 0; i < b.size(); ++i)
-      b.data()[i] = sd * feedback_rng.normal();
-    b_.push_back(std::move(b));
-    adams_.emplace_back(u.parameter_count(), ctx.cfg.dfa.optimizer);
+    if (mode_ == Feedback::direct_alignment) {
+      Matrix b(k, u.output_dim());
+      for (Eigen::Index i = 0; i < b.size(); ++i)
+        b.data()[i] = sd * feedback_rng.normal();
+      b_.push_back(std::move(b));
+    } else {
+      const std::string path = "units[" + std::to_string(l) + "]";
+      twins_.push_back(units::IdealLayer::from_unit_config(ctx.unit_configs[l], path));
+    }
+    adams_.emplace_back(u.parameter_count(), settings.optimizer);
     params_.push_back(u.parameters());
   }
   const Eigen::Index d = chain_->units.back()->output_dim();
   head_ = Eigen::VectorXd::Zero(d * k + k);
-  head_adam_ = Adam(head_.size(), ctx.cfg.dfa.optimizer);
+  head_adam_ = Adam(head_.size(), settings.optimizer);
   m_.resize(L);
   in_.resize(L);
   dz_.resize(L);
 }
 
-void DfaTrainer::calibrate(Rng& rng) {
+void MeasuredForwardTrainer::calibrate(Rng& rng) {
   Matrix in(static_cast<Eigen::Index>(ctx_.calibration_rows.size()), ctx_.data.num_features());
   for (std::size_t i = 0; i < ctx_.calibration_rows.size(); ++i)
     in.row(static_cast<Eigen::Index>(i)) =
@@ -49,7 +56,8 @@ void DfaTrainer::calibrate(Rng& rng) {
   }
 }
 
-double DfaTrainer::step(const Matrix& x, const std::vector<int>& labels, double lr_scale, Rng& rng) {
+double MeasuredForwardTrainer::step(const Matrix& x, const std::vector<int>& labels, double lr_scale,
+                                    Rng& rng) {
   const std::size_t L = chain_->units.size();
   const Eigen::Index k = ctx_.n_classes;
   const Matrix* in = &x;
@@ -68,10 +76,17 @@ double DfaTrainer::step(const Matrix& x, const std::vector<int>& labels, double 
   Eigen::VectorXd hg(head_.size());
   Eigen::Map<Matrix>(hg.data(), d, k).noalias() = z.transpose() * e;
   hg.tail(k) = e.colwise().sum().transpose();
+  if (mode_ == Feedback::twin) dz_[L - 1].noalias() = e * w.transpose();  // through the head before its step
   head_adam_.step(head_, hg, lr_scale);
-  for (std::size_t l = 0; l < L; ++l) {
+  for (std::size_t l = L; l-- > 0;) {
     auto& u = *chain_->units[l];
-    dz_[l].noalias() = e * b_[l];
+    if (mode_ == Feedback::direct_alignment) {
+      dz_[l].noalias() = e * b_[l];
+    } else if (l > 0) {  // the signal of unit l - 1: unit l's twin at its measured input and output
+      twin_grad_.resize(twins_[l].parameter_count());
+      const Matrix* unpooled = m_[l].pre_pool.size() > 0 ? &m_[l].pre_pool : nullptr;
+      twins_[l].backward(params_[l], in_[l], m_[l].output, dz_[l], twin_grad_, &dz_[l - 1], unpooled);
+    }
     grad_.resize(u.parameter_count());
     u.gradient(m_[l], dz_[l], grad_);
     adams_[l].step(params_[l], grad_, lr_scale);
@@ -80,47 +95,56 @@ double DfaTrainer::step(const Matrix& x, const std::vector<int>& labels, double 
   return loss;
 }
 
-Matrix DfaTrainer::features(const Matrix& x, Rng& rng) {
+Matrix MeasuredForwardTrainer::features(const Matrix& x, Rng& rng) {
   Matrix in = x;
   for (std::size_t l = 0; l < chain_->units.size(); ++l)
     in = ctx_.measure_split(*chain_->units[l], chain_->means[l], in, rng);
   return in;
 }
 
-SoftmaxReadout DfaTrainer::head() const {
+SoftmaxReadout MeasuredForwardTrainer::head() const {
   const Eigen::Index k = ctx_.n_classes, d = chain_->units.back()->output_dim();
   return SoftmaxReadout::from_linear(Eigen::Map<const Matrix>(head_.data(), d, k), head_.tail(k).transpose());
 }
 
-std::vector<TrainedMethod> train_dfa(Context& ctx) {
-  const auto& s = ctx.cfg.dfa;
-  Rng feedback_rng = ctx.stream(Stream::dfa, 0), rng = ctx.stream(Stream::dfa, 1);
-  DfaTrainer dfa(ctx, feedback_rng);
+std::vector<TrainedMethod> train_measured_forward(Context& ctx, Feedback feedback, const MethodSettings& s,
+                                                  const std::string& name) {
+  Rng feedback_rng = ctx.stream(Stream::measured_forward, 0), rng = ctx.stream(Stream::measured_forward, 1);
+  MeasuredForwardTrainer trainer(ctx, feedback, s, feedback_rng);
   data::MiniBatcher batches(ctx.data.train, static_cast<std::size_t>(s.batch_size), true);
   const long total = static_cast<long>(batches.batches_per_epoch()) * s.epochs;
   const double final_fraction = s.optimizer.lr_final > 0.0 ? s.optimizer.lr_final / s.optimizer.lr : 1.0;
   long step = 0;
   data::Batch b;
   for (int epoch = 0; epoch < s.epochs; ++epoch) {
-    dfa.calibrate(rng);
+    trainer.calibrate(rng);
     batches.start_epoch(rng);
     double loss = 0;
     int count = 0;
     while (batches.next(b)) {
       const double t = total > 1 ? static_cast<double>(step) / static_cast<double>(total - 1) : 0.0;
-      loss += dfa.step(b.features, b.labels, 1.0 - (1.0 - final_fraction) * t, rng);
+      loss += trainer.step(b.features, b.labels, 1.0 - (1.0 - final_fraction) * t, rng);
       ++step;
       ++count;
     }
-    ctx.record({{"type", "dfa_epoch"}, {"epoch", epoch + 1}, {"loss", loss / std::max(count, 1)}});
-    ctx.progress({"dfa", -1, epoch + 1, s.epochs, 0, 0, 0, 0, 0, std::nullopt});
+    ctx.record(
+        {{"type", "epoch"}, {"stage", name}, {"epoch", epoch + 1}, {"loss", loss / std::max(count, 1)}});
+    ctx.progress({name, -1, epoch + 1, s.epochs, 0, 0, 0, 0, 0, std::nullopt});
   }
-  dfa.calibrate(rng);
-  const Matrix test = dfa.features(ctx.data.test.features, rng);
-  const auto head = dfa.head();
+  trainer.calibrate(rng);
+  const Matrix test = trainer.features(ctx.data.test.features, rng);
+  const auto head = trainer.head();
   const double accuracy = head.accuracy(test, ctx.data.test.labels);
-  ctx.record({{"type", "dfa"}, {"dfa", accuracy}});
-  return {{"dfa", dfa.shared_chain(), head, accuracy, device_ledgers(dfa.chain())}};
+  ctx.record({{"type", "method"}, {"method", name}, {"accuracy", accuracy}});
+  return {{name, trainer.shared_chain(), head, accuracy, device_ledgers(trainer.chain())}};
+}
+
+std::vector<TrainedMethod> train_dfa(Context& ctx) {
+  return train_measured_forward(ctx, Feedback::direct_alignment, ctx.cfg.dfa, "dfa");
+}
+
+std::vector<TrainedMethod> train_pat(Context& ctx) {
+  return train_measured_forward(ctx, Feedback::twin, ctx.cfg.pat, "pat");
 }
 
 }  // namespace pib::train
