@@ -62,7 +62,7 @@ enum class Stream : std::uint64_t {
   features,  // the random features of the feature-space estimator (bottleneck/features.hpp; index: the set)
   // Supervised training, appended.
   generalisation,    // generalisation tests: 0 the data subset, 1 test-time input noise, 2 its measurements
-  measured_forward,  // dfa and pat (train/measured_forward.hpp): 0 the feedback matrices, 1 the training
+  measured_forward,  // dfa and pat (train/measured_forward.hpp): 0 feedback matrices, 1 training; 2 phyll
 };
 
 // A SplitMix64 finaliser (Steele, Lea & Flood 2014; the constants of Vigna's splitmix64.c).

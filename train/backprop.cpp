@@ -134,8 +134,8 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
               {"bp_deployed", *ctx.result.bp_deployed},
               {"bp_deployed_readout_refit", *ctx.result.bp_deployed_readout_refit}});
   const auto device = device_ledgers(chain);
-  return {{"bp_deployed", shared, bp_head, *ctx.result.bp_deployed, device},
-          {"bp_deployed_readout_refit", shared, refit, *ctx.result.bp_deployed_readout_refit, device}};
+  return {{"bp_deployed", shared, {}, bp_head, *ctx.result.bp_deployed, device},
+          {"bp_deployed_readout_refit", shared, {}, refit, *ctx.result.bp_deployed_readout_refit, device}};
 }
 
 }  // namespace pib::train

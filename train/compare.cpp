@@ -110,7 +110,7 @@ CompareResult run_compare(const CompareConfig& config, const Callbacks& callback
       auto trained = find_method(name, "methods").train(ctx);
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       for (auto& t : trained) {
-        run_generalisation(ctx, t.name, *t.chain, t.readout);
+        run_generalisation(ctx, t.name, *t.chain, t.readout, t.input_map);
         take(scores_of(t.name), t, ctx.result.generalisation[t.name], wall);
       }
     }

@@ -77,12 +77,14 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
     c.backprop.optimizer = AdamConfig::from_json(p.child("optimizer"), "backprop.optimizer");
     p.finish();
   }
-  for (auto [key, settings] : {std::pair{"dfa", &c.dfa}, std::pair{"pat", &c.pat}}) {
+  for (auto [key, settings] :
+       {std::pair<const char*, MethodSettings*>{"dfa", &c.dfa}, {"pat", &c.pat}, {"phyll", &c.phyll}}) {
     const std::string path = key;
     ConfigReader p(r.child(path), path);
     p.get("epochs", settings->epochs);
     p.get("batch_size", settings->batch_size);
     settings->optimizer = AdamConfig::from_json(p.child("optimizer"), path + ".optimizer");
+    if (settings == &c.phyll) p.get("threshold", c.phyll.threshold);
     p.finish();
   }
   r.moved("fault", "faults ([{\"unit\": l, \"inject\": {\"adc_channels\": ...}}]) and fault_recovery_epochs");
@@ -135,6 +137,11 @@ nlohmann::json TrainConfig::to_json() const {
            {{"epochs", dfa.epochs}, {"batch_size", dfa.batch_size}, {"optimizer", dfa.optimizer.to_json()}}},
           {"pat",
            {{"epochs", pat.epochs}, {"batch_size", pat.batch_size}, {"optimizer", pat.optimizer.to_json()}}},
+          {"phyll",
+           {{"epochs", phyll.epochs},
+            {"batch_size", phyll.batch_size},
+            {"optimizer", phyll.optimizer.to_json()},
+            {"threshold", phyll.threshold}}},
           {"faults", units::to_json(faults, false)},
           {"fault_recovery_epochs", fault_recovery_epochs},
           {"ssl",
@@ -160,7 +167,9 @@ void TrainConfig::validate() const {
   require_config(eval_batch >= 1, "eval_batch", eval_batch, ">= 1");
   require_config(backprop.epochs >= 1, "backprop.epochs", backprop.epochs, ">= 1");
   require_config(backprop.batch_size >= 1, "backprop.batch_size", backprop.batch_size, ">= 1");
-  for (auto [key, m] : {std::pair{"dfa", &dfa}, std::pair{"pat", &pat}}) {
+  require_config(phyll.threshold > 0, "phyll.threshold", phyll.threshold, "> 0");
+  for (auto [key, m] :
+       {std::pair<const char*, const MethodSettings*>{"dfa", &dfa}, {"pat", &pat}, {"phyll", &phyll}}) {
     require_config(m->epochs >= 1, std::string(key) + ".epochs", m->epochs, ">= 1");
     require_config(m->batch_size >= 2, std::string(key) + ".batch_size", m->batch_size, ">= 2");
   }

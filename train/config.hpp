@@ -101,6 +101,10 @@ struct TrainConfig {
   bool compare_raw_readout = false;
   BackpropSettings backprop;
   MethodSettings dfa, pat;
+  // Physical local learning (train/forward_forward.cpp): MethodSettings plus the goodness threshold.
+  struct PhyllSettings : MethodSettings {
+    double threshold = 1.0;  // theta of the goodness (mean squared output) separating positive from negative
+  } phyll;
   // Faults injected into the PIB-trained devices after training (supervised only): the accuracy before and
   // after, with the readout refitted, and after PIB-retraining the units after the first faulty one for
   // fault_recovery_epochs epochs each.

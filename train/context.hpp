@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,10 @@ struct Chain {
   std::vector<std::unique_ptr<units::Unit>> units;
   std::vector<Eigen::RowVectorXd> means;  // subtracted from unit l's input before its DAC
 };
+
+// A digital map a method applies to raw inputs before the first unit (empty: none), e.g. forward-forward's
+// label embedding.
+using InputMap = std::function<Matrix(const Matrix&)>;
 
 // Means of one unit's epoch of objective values.
 struct EpochStats {

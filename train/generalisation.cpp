@@ -115,13 +115,13 @@ data::Dataset without_classes(const data::Dataset& dataset, const std::vector<in
   return out;
 }
 
-void run_generalisation(Context& ctx, const std::string& method, Chain& chain,
-                        const SoftmaxReadout& readout) {
+void run_generalisation(Context& ctx, const std::string& method, Chain& chain, const SoftmaxReadout& readout,
+                        const InputMap& input_map) {
   const auto& g = ctx.cfg.generalisation;
   auto& scores = ctx.result.generalisation[method];
   Rng noise_rng = ctx.stream(Stream::generalisation, 1), measure_rng = ctx.stream(Stream::generalisation, 2);
   auto logits_of = [&](const Matrix& x) {  // x measured through the trained devices, then the readout
-    Matrix in = x;
+    Matrix in = input_map ? input_map(x) : x;
     for (std::size_t l = 0; l < chain.units.size(); ++l)
       in = ctx.measure_split(*chain.units[l], chain.means[l], in, measure_rng);
     return readout.logits(in);

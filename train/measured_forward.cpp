@@ -136,7 +136,7 @@ std::vector<TrainedMethod> train_measured_forward(Context& ctx, Feedback feedbac
   const auto head = trainer.head();
   const double accuracy = head.accuracy(test, ctx.data.test.labels);
   ctx.record({{"type", "method"}, {"method", name}, {"accuracy", accuracy}});
-  return {{name, trainer.shared_chain(), head, accuracy, device_ledgers(trainer.chain())}};
+  return {{name, trainer.shared_chain(), {}, head, accuracy, device_ledgers(trainer.chain())}};
 }
 
 std::vector<TrainedMethod> train_dfa(Context& ctx) {

@@ -15,6 +15,9 @@ const std::vector<MethodRecord>& training_methods() {
       {"pat", "physics-aware training: measured forward, backward through the ideal-model twin", &train_pat},
       {"dfa", "direct feedback alignment: measured forward, fixed random projections of the error",
        &train_dfa},
+      {"phyll",
+       "physical local learning: a local contrastive goodness on measured positive and negative passes",
+       &train_phyll},
   };
   return methods;
 }

@@ -11,6 +11,8 @@
 //   backprop  backprop in silico, deployed: bp_deployed and bp_deployed_readout_refit (train/backprop.cpp)
 //   pat       physics-aware training: measured forward, backward through the units' ideal models
 //   dfa       direct feedback alignment with measured forward passes (both train/measured_forward.cpp)
+//   phyll     physical local learning: forward-forward goodness on measured positive and negative passes
+//             (train/forward_forward.cpp)
 
 #include <memory>
 #include <string>
@@ -25,6 +27,7 @@ namespace pib::train {
 struct TrainedMethod {
   std::string name;              // the variant: "pib", "bp_deployed", ...
   std::shared_ptr<Chain> chain;  // its devices, as deployed
+  InputMap input_map;            // applied to raw inputs before the chain (empty: none)
   SoftmaxReadout readout;        // on the last unit's measured features
   double accuracy = 0;           // clean test accuracy
   nlohmann::json device;         // device_ledgers(*chain) after training
@@ -52,5 +55,6 @@ std::vector<TrainedMethod> train_pib(Context& ctx);
 std::vector<TrainedMethod> train_backprop(Context& ctx);
 std::vector<TrainedMethod> train_pat(Context& ctx);
 std::vector<TrainedMethod> train_dfa(Context& ctx);
+std::vector<TrainedMethod> train_phyll(Context& ctx);
 
 }  // namespace pib::train

@@ -250,7 +250,7 @@ PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage) {
 std::vector<TrainedMethod> train_pib(Context& ctx) {
   auto dev = pib_pipeline(ctx, false, "pib");
   auto chain = std::make_shared<Chain>(std::move(dev.chain));
-  return {{"pib", chain, dev.readout, dev.unit_accuracy.back(), device_ledgers(*chain)}};
+  return {{"pib", chain, {}, dev.readout, dev.unit_accuracy.back(), device_ledgers(*chain)}};
 }
 
 }  // namespace pib::train

@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "train/compare.hpp"
 #include "train/context.hpp"
+#include "train/forward_forward.hpp"
 #include "train/measured_forward.hpp"
 #include "train/methods.hpp"
 #include "units/ideal.hpp"
@@ -34,7 +35,9 @@ nlohmann::json small_config() {
     "readout": {"epochs": 30, "lr": 0.02},
     "calibration_samples": 300,
     "backprop": {"epochs": 5},
-    "dfa": {"epochs": 5, "optimizer": {"lr": 0.003}}
+    "dfa": {"epochs": 5, "optimizer": {"lr": 0.003}},
+    "pat": {"epochs": 5, "optimizer": {"lr": 0.003}},
+    "phyll": {"epochs": 5, "optimizer": {"lr": 0.003}}
   })");
 }
 
@@ -168,6 +171,30 @@ TEST_CASE("physics-aware training with exact twins hands each unit the true dL/d
                       Catch::Contains("units[0]") && Catch::Contains("ideal model"));
 }
 
+TEST_CASE("PhyLL's goodness loss and its derivative match central differences", "[train][phyll]") {
+  Rng rng(7);
+  Matrix z = Matrix::Random(6, 5);
+  for (const double sign : {-1.0, 1.0}) {
+    Matrix dz, unused;
+    const double loss = pib::train::goodness_loss(z, 0.3, sign, dz);
+    // By hand for row 0: softplus(sign (mean z^2 - theta)) / rows.
+    double by_hand = 0;
+    for (Eigen::Index i = 0; i < z.rows(); ++i)
+      by_hand += std::log1p(std::exp(sign * (z.row(i).squaredNorm() / 5.0 - 0.3))) / 6.0;
+    CHECK(loss == Approx(by_hand).epsilon(1e-12));
+    for (Eigen::Index i = 0; i < z.rows(); ++i)
+      for (Eigen::Index j = 0; j < z.cols(); ++j) {
+        Matrix up = z, down = z;
+        up(i, j) += 1e-6;
+        down(i, j) -= 1e-6;
+        const double fd = (pib::train::goodness_loss(up, 0.3, sign, unused) -
+                           pib::train::goodness_loss(down, 0.3, sign, unused)) /
+                          2e-6;
+        CHECK(dz(i, j) == Approx(fd).margin(1e-8));
+      }
+  }
+}
+
 TEST_CASE("the method registry finds every method and names the known ones otherwise", "[train][compare]") {
   for (const auto& m : pib::train::training_methods())
     CHECK(&pib::train::find_method(m.name, "methods") == &m);
@@ -206,7 +233,7 @@ TEST_CASE("compare config errors name the key", "[train][compare][config]") {
   REQUIRE_THROWS_WITH(pib::train::run_compare(cfg, {}), Catch::Contains("generalisation.held_out_classes"));
   // Defaults: every method, every test, the paper's noise levels.
   const auto d = CompareConfig::from_json(small_config());
-  CHECK(d.methods == std::vector<std::string>{"pib", "backprop", "pat", "dfa"});
+  CHECK(d.methods == std::vector<std::string>{"pib", "backprop", "pat", "dfa", "phyll"});
   CHECK(d.tests.size() == 3);
   CHECK(d.train.generalisation.input_noise == std::vector<double>{0, 0.01, 0.02, 0.03, 0.04, 0.05});
 }
@@ -236,7 +263,8 @@ TEST_CASE("a comparison scores every method variant at exactly the configured le
     CHECK(s.device.size() == 1);
     CHECK(s.accuracy > 0.125 + 0.02);  // eight classes: chance is 0.125
   }
-  CHECK(names == std::vector<std::string>{"pib", "bp_deployed", "bp_deployed_readout_refit", "pat", "dfa"});
+  CHECK(names ==
+        std::vector<std::string>{"pib", "bp_deployed", "bp_deployed_readout_refit", "pat", "dfa", "phyll"});
   // Three runs (the held-out classes, full, fraction 0.25), each tagged in its records.
   int starts = 0;
   for (const auto& r : records)
