@@ -170,7 +170,9 @@ nlohmann::json CompareResult::to_json() const {
   j["devices"] = "simulated";
   j["wall_s"] = wall_s;
   j["methods"] = nlohmann::json::object();
+  j["method_order"] = nlohmann::json::array();
   for (const auto& [name, s] : variants) {
+    j["method_order"].push_back(name);
     nlohmann::json m;
     m["accuracy"] = s.accuracy;
     for (const auto& [level, acc] : s.input_noise)
