@@ -52,7 +52,7 @@ CompareConfig CompareConfig::from_json(const nlohmann::json& json) {
 
   require_config(!c.methods.empty(), "methods", "[]", "at least one method");
   for (const auto& m : c.methods)
-    find_method(m, "methods");
+    check_method_units(find_method(m, "methods"), c.train.units, "methods");
   require_config(!c.tests.empty(), "tests", "[]", "at least one of input_noise, data_fraction, ood");
   for (const auto& t : c.tests)
     require_config(std::find(kTests.begin(), kTests.end(), t) != kTests.end(), "tests", t,

@@ -4,15 +4,17 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "units/registry.hpp"
 
 namespace pib::train {
 
 const std::vector<MethodRecord>& training_methods() {
   static const std::vector<MethodRecord> methods{
       {"pib", "supervised PIB, local objectives, the configured schedule", &train_pib},
-      {"backprop", "backprop in silico on ideal models, deployed (and its readout refitted)",
-       &train_backprop},
-      {"pat", "physics-aware training: measured forward, backward through the ideal-model twin", &train_pat},
+      {"backprop", "backprop in silico on ideal models, deployed (and its readout refitted)", &train_backprop,
+       true},
+      {"pat", "physics-aware training: measured forward, backward through the ideal-model twin", &train_pat,
+       true},
       {"dfa", "direct feedback alignment: measured forward, fixed random projections of the error",
        &train_dfa},
       {"phyll",
@@ -29,6 +31,17 @@ const MethodRecord& find_method(const std::string& name, const std::string& key)
     known += (known.empty() ? "" : ", ") + std::string(m.name);
   }
   raise<ConfigError>(key, ": unknown method \"", name, "\" (known: ", known, ")");
+}
+
+void check_method_units(const MethodRecord& method, const nlohmann::json& units, const std::string& key) {
+  if (!method.needs_ideal_model) return;
+  for (std::size_t l = 0; l < units.size(); ++l) {
+    const auto kind = units[l].value("kind", std::string());
+    const auto record = units::find_unit_kind(kind);
+    if (record && !record->ideal)
+      raise<ConfigError>(key, ": method ", method.name, " needs an ideal model of every unit; units[", l,
+                         "] is of kind ", kind, ", which has none");
+  }
 }
 
 nlohmann::json device_ledgers(const Chain& chain) {

@@ -40,12 +40,15 @@ struct MethodRecord {
   const char* name;
   const char* summary;
   MethodTrainer train;
+  bool needs_ideal_model = false;  // every unit kind must have one (units/registry.hpp)
 };
 
 // Every method, in the order a comparison lists them.
 const std::vector<MethodRecord>& training_methods();
 // The method called `name`; ConfigError naming `key` and the known methods otherwise.
 const MethodRecord& find_method(const std::string& name, const std::string& key);
+// ConfigError naming `key` and the first unit whose kind the method cannot train (no ideal model).
+void check_method_units(const MethodRecord& method, const nlohmann::json& units, const std::string& key);
 
 // Each unit's ledger: kind, measures, deploys, measure/deploy/busy time (simulated devices).
 nlohmann::json device_ledgers(const Chain& chain);

@@ -209,12 +209,13 @@ TEST_CASE("compare config errors name the key", "[train][compare][config]") {
     pib::apply_override(j, key + "=" + value.dump());
     return j;
   };
-  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("methods", {"pib", "hebbian"})),
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("methods", nlohmann::json::array({"pib", "hebbian"}))),
                       Catch::Contains("methods") && Catch::Contains("hebbian"));
   REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("methods", nlohmann::json::array())),
                       Catch::Contains("methods"));
-  REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("tests", {"input_noise", "adversarial"})),
-                      Catch::Contains("tests") && Catch::Contains("adversarial"));
+  REQUIRE_THROWS_WITH(
+      CompareConfig::from_json(bad("tests", nlohmann::json::array({"input_noise", "adversarial"}))),
+      Catch::Contains("tests") && Catch::Contains("adversarial"));
   REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("data_fractions", {0.1, 0.0})),
                       Catch::Contains("data_fractions"));
   REQUIRE_THROWS_WITH(CompareConfig::from_json(bad("data_fractions", {1.5})),
@@ -231,6 +232,14 @@ TEST_CASE("compare config errors name the key", "[train][compare][config]") {
   // A held-out class MNIST-1D does not have: before any method trains.
   const auto cfg = CompareConfig::from_json(bad("generalisation.held_out_classes", {3, 10}));
   REQUIRE_THROWS_WITH(pib::train::run_compare(cfg, {}), Catch::Contains("generalisation.held_out_classes"));
+  // Methods that need an ideal model of every unit, with an optical unit: before anything runs.
+  auto optical = small_config();
+  optical["units"] = nlohmann::json::parse(R"([{"kind": "optical", "output_dim": 16, "n_speckle": 64}])");
+  optical["methods"] = nlohmann::json::array({"pib", "pat"});
+  REQUIRE_THROWS_WITH(CompareConfig::from_json(optical),
+                      Catch::Contains("methods") && Catch::Contains("pat") && Catch::Contains("units[0]"));
+  optical["methods"] = nlohmann::json::array({"pib", "dfa", "phyll"});
+  CHECK_NOTHROW(CompareConfig::from_json(optical));
   // Defaults: every method, every test, the paper's noise levels.
   const auto d = CompareConfig::from_json(small_config());
   CHECK(d.methods == std::vector<std::string>{"pib", "backprop", "pat", "dfa", "phyll"});
