@@ -11,6 +11,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "tests/train/small_config.hpp"
 #include "train/compare.hpp"
 #include "train/context.hpp"
 #include "train/forward_forward.hpp"
@@ -22,24 +23,6 @@ using pib::Rng;
 using pib::train::Matrix;
 
 namespace {
-
-nlohmann::json small_config() {
-  return nlohmann::json::parse(R"({
-    "seed": 4,
-    "data": {"name": "mnist1d", "train_subset": 1000},
-    "units": [{"kind": "memristor_dense", "output_dim": 48, "time_scale": 1e9}],
-    "batch_size": 100,
-    "epochs_per_unit": 3,
-    "optimizer": {"lr": 0.003},
-    "pib": {"alpha": 2, "beta": 0.01},
-    "readout": {"epochs": 30, "lr": 0.02},
-    "calibration_samples": 300,
-    "backprop": {"epochs": 5},
-    "dfa": {"epochs": 5, "optimizer": {"lr": 0.003}},
-    "pat": {"epochs": 5, "optimizer": {"lr": 0.003}},
-    "phyll": {"epochs": 5, "optimizer": {"lr": 0.003}}
-  })");
-}
 
 // Two noise-free digital units, so the true gradient through unit 1 is its ideal model's.
 nlohmann::json digital_config() {

@@ -11,6 +11,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "tests/train/small_config.hpp"
 #include "train/context.hpp"
 #include "train/generalisation.hpp"
 #include "train/trainer.hpp"
@@ -19,21 +20,6 @@ using pib::Rng;
 using pib::train::Matrix;
 
 namespace {
-
-// A small MNIST-1D experiment: 1000 training samples, one memristor unit.
-nlohmann::json small_config() {
-  return nlohmann::json::parse(R"({
-    "seed": 4,
-    "data": {"name": "mnist1d", "train_subset": 1000},
-    "units": [{"kind": "memristor_dense", "output_dim": 48, "time_scale": 1e9}],
-    "batch_size": 100,
-    "epochs_per_unit": 3,
-    "optimizer": {"lr": 0.003},
-    "pib": {"alpha": 2, "beta": 0.01},
-    "readout": {"epochs": 30, "lr": 0.02},
-    "calibration_samples": 300
-  })");
-}
 
 pib::train::TrainConfig with(const std::string& key, const nlohmann::json& value) {
   auto j = small_config();
