@@ -150,8 +150,11 @@ bottleneck::Terms Context::pib_step(UnitTrainer& t, const Matrix& xb, const std:
 }
 
 double Context::lr_scale(long step, long total) const {
+  return lr_scale(step, total, cfg.optimizer);
+}
+
+double Context::lr_scale(long step, long total, const AdamConfig& o) {
   if (total <= 1) return 1.0;
-  const auto& o = cfg.optimizer;
   const double final_fraction = o.lr_final > 0.0 ? o.lr_final / o.lr : 1.0;
   return 1.0 - (1.0 - final_fraction) * static_cast<double>(step) / static_cast<double>(total - 1);
 }

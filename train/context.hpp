@@ -120,6 +120,8 @@ class Context {
                              double lr_scale, Rng& rng) const;
   // The learning-rate factor of step `step` of `total`: linear from 1 to optimizer.lr_final / lr.
   double lr_scale(long step, long total) const;
+  // The same for optimizer `o` (a method's own optimizer).
+  static double lr_scale(long step, long total, const AdamConfig& o);
 
   // One metrics record (wall_s added) / one progress report (elapsed_s set), through the callbacks.
   void record(nlohmann::json j);

@@ -89,7 +89,6 @@ std::vector<TrainedMethod> train_phyll(Context& ctx) {
 
   data::MiniBatcher batches(ctx.data.train, static_cast<std::size_t>(s.batch_size), true);
   const long total = static_cast<long>(batches.batches_per_epoch()) * s.epochs;
-  const double final_fraction = s.optimizer.lr_final > 0.0 ? s.optimizer.lr_final / s.optimizer.lr : 1.0;
   long step = 0;
   data::Batch b;
   std::vector<int> wrong;
@@ -102,8 +101,7 @@ std::vector<TrainedMethod> train_phyll(Context& ctx) {
     double loss = 0;
     int count = 0;
     while (batches.next(b)) {
-      const double t = total > 1 ? static_cast<double>(step++) / static_cast<double>(total - 1) : 0.0;
-      const double lr_scale = 1.0 - (1.0 - final_fraction) * t;
+      const double lr_scale = Context::lr_scale(step++, total, s.optimizer);
       wrong.resize(b.labels.size());
       for (std::size_t i = 0; i < wrong.size(); ++i)  // a uniformly drawn wrong label
         wrong[i] = static_cast<int>(

@@ -113,7 +113,6 @@ std::vector<TrainedMethod> train_measured_forward(Context& ctx, Feedback feedbac
   MeasuredForwardTrainer trainer(ctx, feedback, s, feedback_rng);
   data::MiniBatcher batches(ctx.data.train, static_cast<std::size_t>(s.batch_size), true);
   const long total = static_cast<long>(batches.batches_per_epoch()) * s.epochs;
-  const double final_fraction = s.optimizer.lr_final > 0.0 ? s.optimizer.lr_final / s.optimizer.lr : 1.0;
   long step = 0;
   data::Batch b;
   for (int epoch = 0; epoch < s.epochs; ++epoch) {
@@ -122,9 +121,7 @@ std::vector<TrainedMethod> train_measured_forward(Context& ctx, Feedback feedbac
     double loss = 0;
     int count = 0;
     while (batches.next(b)) {
-      const double t = total > 1 ? static_cast<double>(step) / static_cast<double>(total - 1) : 0.0;
-      loss += trainer.step(b.features, b.labels, 1.0 - (1.0 - final_fraction) * t, rng);
-      ++step;
+      loss += trainer.step(b.features, b.labels, Context::lr_scale(step++, total, s.optimizer), rng);
       ++count;
     }
     ctx.record(
