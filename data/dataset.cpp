@@ -133,7 +133,9 @@ void gather(const Split& split, std::span<const std::size_t> indices, Batch& out
 }
 
 MiniBatcher::MiniBatcher(const Split& split, std::size_t batch_size, bool drop_last)
-    : split_(&split), batch_size_(batch_size), drop_last_(drop_last) {
+    : split_(&split),
+      batch_size_(std::min(batch_size, std::max<std::size_t>(split.size(), 1))),
+      drop_last_(drop_last) {
   PIB_EXPECTS(batch_size > 0, "batch size must be positive");
   order_.resize(split.size());
   std::iota(order_.begin(), order_.end(), std::size_t{0});

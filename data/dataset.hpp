@@ -88,7 +88,8 @@ struct Batch {
 void gather(const Split& split, std::span<const std::size_t> indices, Batch& out);
 
 // Seeded epoch-wise mini-batching over one split (which must outlive the batcher). Each epoch visits every
-// sample once in a fresh random order; with drop_last the final short batch is skipped.
+// sample once in a fresh random order; with drop_last the final short batch is skipped. A batch size above
+// the split's size is the split's size (so a small split still gives one batch per epoch).
 //
 //   MiniBatcher batches(dataset.train, 100);
 //   Batch b;

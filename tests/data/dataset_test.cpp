@@ -90,6 +90,13 @@ TEST_CASE("MiniBatcher visits every sample once per epoch, reproducibly per seed
     ++count;
   }
   CHECK(count == 4);
+  // A batch size above the split's 23 samples: one batch of all of them per epoch, dropping or not.
+  MiniBatcher whole(d.train, 64, true);
+  CHECK(whole.batches_per_epoch() == 1);
+  whole.start_epoch(rng);
+  REQUIRE(whole.next(b));
+  CHECK(b.features.rows() == 23);
+  CHECK_FALSE(whole.next(b));
 }
 
 TEST_CASE("Stratified subsets and splits keep class proportions", "[data][dataset]") {
