@@ -50,16 +50,12 @@ void run_compare_command(const CompareOptions& o) {
     if (!metrics) raise<FileError>((run_dir->path / "metrics.jsonl").string(), ": cannot open for writing");
   };
   train::Callbacks cb;
-  std::string run_label;
   cb.on_record = [&](const nlohmann::json& r) {
     open_run_dir();
-    run_label = r.value("run", "");
     metrics << r.dump() << "\n";
     metrics.flush();
   };
-  cb.on_progress = [&](const train::Progress& p) {
-    progress_line("[" + run_label + "] " + format_progress(p));
-  };
+  cb.on_progress = [](const train::Progress& p) { progress_line(format_progress(p)); };
   const auto result = train::run_compare(cfg, cb);
   open_run_dir();
   progress_line("pib compare: done", true);

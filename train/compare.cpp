@@ -103,6 +103,12 @@ CompareResult run_compare(const CompareConfig& config, const Callbacks& callback
         tagged["run"] = label;
         callbacks.on_record(tagged);
       };
+    if (callbacks.on_progress)
+      cb.on_progress = [&](const Progress& p) {
+        auto tagged = p;
+        tagged.stage = "[" + label + "] " + p.stage;
+        callbacks.on_progress(tagged);
+      };
     Context ctx(cfg, cb);
     ctx.record({{"type", "start"}, {"data", ctx.result.data}});
     for (const auto& name : config.methods) {

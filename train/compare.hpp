@@ -56,6 +56,7 @@ struct CompareResult {
   std::string markdown() const;  // one row per variant
 };
 
+// Records carry "run" ("ood", "full", "data_fraction F"); progress stages start with "[run] ".
 CompareResult run_compare(const CompareConfig& config, const Callbacks& callbacks);
 
 }  // namespace pib::train

@@ -3,6 +3,7 @@
 // train/measured_forward.hpp, the method registry, the compare config's errors, and a small comparison whose
 // tests hit exactly the configured levels and fractions.
 #include <cmath>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -238,6 +239,10 @@ TEST_CASE("a comparison scores every method variant at exactly the configured le
   std::vector<nlohmann::json> records;
   pib::train::Callbacks cb;
   cb.on_record = [&](const nlohmann::json& r) { records.push_back(r); };
+  std::set<std::string> progress_runs;
+  cb.on_progress = [&](const pib::train::Progress& p) {
+    progress_runs.insert(p.stage.substr(0, p.stage.find(']') + 1));
+  };
   const auto result = pib::train::run_compare(pib::train::CompareConfig::from_json(j), cb);
   std::vector<std::string> names;
   for (const auto& [name, s] : result.variants) {
@@ -265,6 +270,7 @@ TEST_CASE("a comparison scores every method variant at exactly the configured le
       CHECK(r.contains("run"));
     }
   CHECK(starts == 3);
+  CHECK(progress_runs == std::set<std::string>{"[ood]", "[full]", "[data_fraction 0.25]"});
   const auto js = result.to_json();
   CHECK(js["devices"] == "simulated");
   CHECK(js["methods"]["dfa"]["input_noise"].size() == 2);
