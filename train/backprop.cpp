@@ -61,10 +61,7 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
     return static_cast<double>(hits) / static_cast<double>(labels.size());
   };
   // Centring means on the calibration rows with the current parameters (fixed for the next epoch).
-  Matrix cal(static_cast<Eigen::Index>(ctx.calibration_rows.size()), ctx.data.num_features());
-  for (std::size_t i = 0; i < ctx.calibration_rows.size(); ++i)
-    cal.row(static_cast<Eigen::Index>(i)) =
-        ctx.data.train.features.row(static_cast<Eigen::Index>(ctx.calibration_rows[i]));
+  const Matrix cal = ctx.calibration_inputs();
   auto update_means = [&] {
     Matrix a = cal;
     for (std::size_t l = 0; l < L; ++l) {

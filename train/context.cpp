@@ -118,13 +118,27 @@ Matrix Context::measure_split(units::Unit& unit, const Eigen::RowVectorXd& mean,
   return out;
 }
 
+Matrix Context::calibration_inputs(const Matrix& input) const {
+  Matrix rows(static_cast<Eigen::Index>(calibration_rows.size()), input.cols());
+  for (std::size_t i = 0; i < calibration_rows.size(); ++i)
+    rows.row(static_cast<Eigen::Index>(i)) = input.row(static_cast<Eigen::Index>(calibration_rows[i]));
+  return rows;
+}
+
+void Context::calibrate_chain(Chain& chain, Matrix input, Rng& rng) const {
+  units::Measurement m;
+  for (std::size_t l = 0; l < chain.units.size(); ++l) {
+    chain.means[l] = input_mean(input);
+    const Matrix c = centred(input, chain.means[l]);
+    chain.units[l]->calibrate(c, rng);
+    chain.units[l]->measure(c, m, rng);
+    input = std::move(m.output);
+  }
+}
+
 void Context::calibrate(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input,
                         Rng& rng) const {
-  Matrix sample(static_cast<Eigen::Index>(calibration_rows.size()), input.cols());
-  for (std::size_t i = 0; i < calibration_rows.size(); ++i)
-    sample.row(static_cast<Eigen::Index>(i)) =
-        input.row(static_cast<Eigen::Index>(calibration_rows[i])) - mean;
-  unit.calibrate(sample, rng);
+  unit.calibrate(centred(calibration_inputs(input), mean), rng);
 }
 
 double Context::fit_readout(const Matrix& train, const Matrix& test, Rng& rng, SoftmaxReadout* keep) const {

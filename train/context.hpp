@@ -110,6 +110,12 @@ class Context {
   // `mean`; returns the outputs (or the responses when `responses`).
   Matrix measure_split(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input, Rng& rng,
                        bool responses = false) const;
+  // The calibration rows of `input` (a train-split-aligned matrix; default: the training inputs).
+  Matrix calibration_inputs(const Matrix& input) const;
+  Matrix calibration_inputs() const { return calibration_inputs(data.train.features); }
+  // Centring and calibration of every unit of `chain` on `input` (calibration inputs, already mapped as the
+  // chain's first unit expects), measured through the chain unit by unit: each unit's mean is its input's.
+  void calibrate_chain(Chain& chain, Matrix input, Rng& rng) const;
   // Calibration pass on the calibration rows of `input` (a train-split-aligned matrix), centred by `mean`.
   void calibrate(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input, Rng& rng) const;
   // A readout fitted on train-split-aligned features, scored on test-split-aligned ones; kept in `keep`.

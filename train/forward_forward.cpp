@@ -72,20 +72,8 @@ std::vector<TrainedMethod> train_phyll(Context& ctx) {
     params.push_back(u->parameters());
   }
   // Centring and calibration on the neutral embedding of the calibration rows.
-  Matrix cal(static_cast<Eigen::Index>(ctx.calibration_rows.size()), train_x.cols());
-  for (std::size_t i = 0; i < ctx.calibration_rows.size(); ++i)
-    cal.row(static_cast<Eigen::Index>(i)) = train_x.row(static_cast<Eigen::Index>(ctx.calibration_rows[i]));
-  auto calibrate = [&] {
-    Matrix in = embed(cal, nullptr);
-    units::Measurement m;
-    for (std::size_t l = 0; l < L; ++l) {
-      chain->means[l] = ctx.input_mean(in);
-      const Matrix c = centred(in, chain->means[l]);
-      chain->units[l]->calibrate(c, rng);
-      chain->units[l]->measure(c, m, rng);
-      in = m.output;
-    }
-  };
+  const Matrix cal = embed(ctx.calibration_inputs(), nullptr);
+  auto calibrate = [&] { ctx.calibrate_chain(*chain, cal, rng); };
 
   data::MiniBatcher batches(ctx.data.train, static_cast<std::size_t>(s.batch_size), true);
   const long total = static_cast<long>(batches.batches_per_epoch()) * s.epochs;

@@ -15,7 +15,8 @@ MeasuredForwardTrainer::MeasuredForwardTrainer(Context& ctx, Feedback feedback,
     : ctx_(ctx),
       mode_(feedback),
       chain_(std::make_shared<Chain>(ctx.make_chain(false))),
-      head_adam_(1, settings.optimizer) {
+      head_(Eigen::VectorXd::Zero((chain_->units.back()->output_dim() + 1) * ctx.n_classes)),
+      head_adam_(head_.size(), settings.optimizer) {
   const std::size_t L = chain_->units.size();
   const Eigen::Index k = ctx.n_classes;
   const double sd = 1.0 / std::sqrt(static_cast<double>(k));
@@ -33,27 +34,13 @@ MeasuredForwardTrainer::MeasuredForwardTrainer(Context& ctx, Feedback feedback,
     adams_.emplace_back(u.parameter_count(), settings.optimizer);
     params_.push_back(u.parameters());
   }
-  const Eigen::Index d = chain_->units.back()->output_dim();
-  head_ = Eigen::VectorXd::Zero(d * k + k);
-  head_adam_ = Adam(head_.size(), settings.optimizer);
   m_.resize(L);
   in_.resize(L);
   dz_.resize(L);
 }
 
 void MeasuredForwardTrainer::calibrate(Rng& rng) {
-  Matrix in(static_cast<Eigen::Index>(ctx_.calibration_rows.size()), ctx_.data.num_features());
-  for (std::size_t i = 0; i < ctx_.calibration_rows.size(); ++i)
-    in.row(static_cast<Eigen::Index>(i)) =
-        ctx_.data.train.features.row(static_cast<Eigen::Index>(ctx_.calibration_rows[i]));
-  units::Measurement m;
-  for (std::size_t l = 0; l < chain_->units.size(); ++l) {
-    chain_->means[l] = ctx_.input_mean(in);
-    const Matrix c = centred(in, chain_->means[l]);
-    chain_->units[l]->calibrate(c, rng);
-    chain_->units[l]->measure(c, m, rng);
-    in = m.output;
-  }
+  ctx_.calibrate_chain(*chain_, ctx_.calibration_inputs(), rng);
 }
 
 double MeasuredForwardTrainer::step(const Matrix& x, const std::vector<int>& labels, double lr_scale,
@@ -73,11 +60,11 @@ double MeasuredForwardTrainer::step(const Matrix& x, const std::vector<int>& lab
   logits.rowwise() += head_.tail(k).transpose();
   Matrix& e = e_;  // dL/dlogits of the mean cross-entropy: (softmax - onehot) / n
   const double loss = softmax_cross_entropy(logits, labels, e);
-  Eigen::VectorXd hg(head_.size());
-  Eigen::Map<Matrix>(hg.data(), d, k).noalias() = z.transpose() * e;
-  hg.tail(k) = e.colwise().sum().transpose();
+  head_grad_.resize(head_.size());
+  Eigen::Map<Matrix>(head_grad_.data(), d, k).noalias() = z.transpose() * e;
+  head_grad_.tail(k) = e.colwise().sum().transpose();
   if (mode_ == Feedback::twin) dz_[L - 1].noalias() = e * w.transpose();  // through the head before its step
-  head_adam_.step(head_, hg, lr_scale);
+  head_adam_.step(head_, head_grad_, lr_scale);
   for (std::size_t l = L; l-- > 0;) {
     auto& u = *chain_->units[l];
     if (mode_ == Feedback::direct_alignment) {

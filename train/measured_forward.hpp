@@ -60,7 +60,7 @@ class MeasuredForwardTrainer {
   std::vector<units::Measurement> m_;
   std::vector<Matrix> in_, dz_;
   Matrix e_;
-  Eigen::VectorXd grad_, twin_grad_;
+  Eigen::VectorXd grad_, twin_grad_, head_grad_;
 };
 
 // Trains with `feedback` for settings.epochs epochs (the learning rate decays linearly to

@@ -53,10 +53,7 @@ void parallel_task(Context& ctx, Chain& chain, std::size_t l, const std::string&
     }
     in_centred.rowwise() -= chain.means[l];
   };
-  Matrix cal_raw(static_cast<Eigen::Index>(ctx.calibration_rows.size()), ctx.data.num_features());
-  for (std::size_t i = 0; i < ctx.calibration_rows.size(); ++i)
-    cal_raw.row(static_cast<Eigen::Index>(i)) =
-        ctx.data.train.features.row(static_cast<Eigen::Index>(ctx.calibration_rows[i]));
+  const Matrix cal_raw = ctx.calibration_inputs();
   for (int epoch = 0; epoch < epochs; ++epoch) {
     if (epoch > 0) {
       upstream(cal_raw, cal);
