@@ -8,6 +8,7 @@
 #include "train/experiments.hpp"
 #include "train/methods.hpp"
 #include "units/ideal.hpp"
+#include "units/registry.hpp"
 
 namespace pib::train {
 
@@ -19,8 +20,42 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
   std::vector<Eigen::VectorXd> params;
   std::vector<Adam> adams;
   Rng rng = ctx.stream(Stream::backprop);
+  // The devices it deploys on, fresh, of the same chips. A first unit without an ideal model trains in silico
+  // on a twin fitted from its measured responses (units/twin.hpp): the twin is fixed, so every split's
+  // predicted responses are computed once and the unit's trainable layer sees them uncentred, as on the
+  // device.
+  auto shared = std::make_shared<Chain>(ctx.make_chain(false));
+  Chain& chain = *shared;
+  Rng dev_rng = ctx.stream(Stream::backprop, 1);
+  const Matrix raw_cal = ctx.calibration_inputs();
+  const Eigen::RowVectorXd input_mean = ctx.input_mean(raw_cal);
+  const data::Split* train = &ctx.data.train;
+  data::Split twin_train;  // the training split's predicted responses, with its labels
+  Matrix test = ctx.data.test.features, cal = raw_cal;
+  bool twin_first = false;
   for (std::size_t l = 0; l < L; ++l) {
-    layers.push_back(IdealLayer::from_unit_config(ctx.unit_configs[l], "units[" + std::to_string(l) + "]"));
+    const std::string path = "units[" + std::to_string(l) + "]";
+    const auto kind = units::unit_kind_of(ctx.unit_configs[l], path);
+    if (l == 0 && !kind.ideal && kind.twin) {
+      ctx.calibrate(*chain.units[0], input_mean, ctx.data.train.features, dev_rng);
+      auto twin = kind.twin.fit(*chain.units[0], centred(ctx.data.train.features, input_mean), ctx.cfg.twin,
+                                "twin", dev_rng);
+      nlohmann::json rec = {{"type", "twin"}, {"method", "backprop"}, {"unit", 0}};
+      rec.update(twin.report);
+      ctx.record(rec);
+      twin_train.labels = ctx.data.train.labels;
+      twin.response(centred(ctx.data.train.features, input_mean), twin_train.features);
+      train = &twin_train;
+      for (Matrix* m : {&test, &cal}) {
+        Matrix r;
+        twin.response(centred(*m, input_mean), r);
+        *m = std::move(r);
+      }
+      layers.push_back(twin.layer);
+      twin_first = true;
+    } else {
+      layers.push_back(IdealLayer::from_unit_config(ctx.unit_configs[l], path));
+    }
     Rng init(derive_seed(ctx.cfg.seed, Stream::unit, l));  // as the ideal unit of this config initialises
     params.push_back(layers[l].initial_parameters(init));
     adams.emplace_back(layers[l].parameter_count(), ctx.cfg.backprop.optimizer);
@@ -61,18 +96,17 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
     return static_cast<double>(hits) / static_cast<double>(labels.size());
   };
   // Centring means on the calibration rows with the current parameters (fixed for the next epoch).
-  const Matrix cal = ctx.calibration_inputs();
   auto update_means = [&] {
     Matrix a = cal;
     for (std::size_t l = 0; l < L; ++l) {
-      means[l] = ctx.input_mean(a);
+      means[l] = l == 0 && twin_first ? Eigen::RowVectorXd::Zero(a.cols()) : ctx.input_mean(a);
       Matrix z;
       layers[l].forward(params[l], centred(a, means[l]), z);
       a = std::move(z);
     }
   };
 
-  data::MiniBatcher batches(ctx.data.train, static_cast<std::size_t>(ctx.cfg.backprop.batch_size), true);
+  data::MiniBatcher batches(*train, static_cast<std::size_t>(ctx.cfg.backprop.batch_size), true);
   data::Batch b;
   Matrix g, dz, dx;
   Eigen::VectorXd grad;
@@ -100,7 +134,7 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
         if (l > 0) dz = dx;  // centring is a constant shift: dL/dz_{l-1} = dL/dacts[l]
       }
     }
-    const double test_acc = accuracy_of(ctx.data.test.features, ctx.data.test.labels);
+    const double test_acc = accuracy_of(test, ctx.data.test.labels);
     ctx.record({{"type", "bp_epoch"},
                 {"epoch", epoch + 1},
                 {"loss", loss_sum / std::max(count, 1)},
@@ -109,10 +143,8 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
     if (epoch + 1 == epochs) ctx.result.bp_ideal = test_acc;
   }
 
-  // Deploy on fresh devices of the same chips, with the same centring constants.
-  auto shared = std::make_shared<Chain>(ctx.make_chain(false));
-  Chain& chain = *shared;
-  Rng dev_rng = ctx.stream(Stream::backprop, 1);
+  // Deploy with the same centring constants (unit 0's input centred as the twin's was).
+  if (twin_first) means[0] = input_mean;
   Matrix in_train = ctx.data.train.features, in_test = ctx.data.test.features;
   for (std::size_t l = 0; l < L; ++l) {
     chain.means[l] = means[l];

@@ -12,6 +12,7 @@
 #include "train/context.hpp"
 #include "train/experiments.hpp"
 #include "train/methods.hpp"
+#include "units/chain.hpp"
 
 namespace pib::train {
 namespace {
@@ -52,7 +53,7 @@ CompareConfig CompareConfig::from_json(const nlohmann::json& json) {
 
   require_config(!c.methods.empty(), "methods", "[]", "at least one method");
   for (const auto& m : c.methods)
-    check_method_units(find_method(m, "methods"), c.train.units, "methods");
+    check_method_units(find_method(m, "methods"), c.train.units, "methods", c.train.twin);
   require_config(!c.tests.empty(), "tests", "[]", "at least one of input_noise, data_fraction, ood");
   for (const auto& t : c.tests)
     require_config(std::find(kTests.begin(), kTests.end(), t) != kTests.end(), "tests", t,
@@ -124,12 +125,17 @@ CompareResult run_compare(const CompareConfig& config, const Callbacks& callback
   TrainConfig base = config.train;
   base.generalisation = {};
   const bool fractions = config.has_test("data_fraction");
-  // The held-out classes first: a class the data do not have stops the comparison before any training.
+  // What depends on the data is checked on it before any training: the units' models with the input size
+  // known (a twin's budget depends on it), then (in the first run) the held-out classes.
+  const auto dataset = data::load_dataset(base.data);
+  const auto resolved = units::resolve_chain(base.units, dataset.num_features());
+  for (const auto& m : config.methods)
+    check_method_units(find_method(m, "methods"), resolved, "methods", base.twin);
   if (config.has_test("ood")) {
     TrainConfig cfg = base;
     cfg.generalisation.held_out_classes = config.train.generalisation.held_out_classes;
     if (cfg.generalisation.held_out_classes.empty()) {  // the dataset's last two classes
-      const int k = data::load_dataset(cfg.data).num_classes();
+      const int k = dataset.num_classes();
       cfg.generalisation.held_out_classes = {k - 2, k - 1};
     }
     run(cfg, "ood", [&](MethodScores& s, const TrainedMethod&, const GeneralisationScores& g, double) {

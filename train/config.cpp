@@ -2,6 +2,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "train/methods.hpp"
 
 namespace pib::train {
 
@@ -77,8 +78,10 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
     c.backprop.optimizer = AdamConfig::from_json(p.child("optimizer"), "backprop.optimizer");
     p.finish();
   }
-  for (auto [key, settings] :
-       {std::pair<const char*, MethodSettings*>{"dfa", &c.dfa}, {"pat", &c.pat}, {"phyll", &c.phyll}}) {
+  for (auto [key, settings] : {std::pair<const char*, MethodSettings*>{"dfa", &c.dfa},
+                               {"pat", &c.pat},
+                               {"pib_dfa", &c.pib_dfa},
+                               {"phyll", &c.phyll}}) {
     const std::string path = key;
     ConfigReader p(r.child(path), path);
     p.get("epochs", settings->epochs);
@@ -87,6 +90,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
     if (settings == &c.phyll) p.get("threshold", c.phyll.threshold);
     p.finish();
   }
+  c.twin = units::TwinSettings::from_json(r.child("twin"), "twin");
   r.moved("fault", "faults ([{\"unit\": l, \"inject\": {\"adc_channels\": ...}}]) and fault_recovery_epochs");
   c.faults = units::read_fault_events(r.child("faults"), "faults", c.units.size(), false);
   r.get("fault_recovery_epochs", c.fault_recovery_epochs);
@@ -137,11 +141,16 @@ nlohmann::json TrainConfig::to_json() const {
            {{"epochs", dfa.epochs}, {"batch_size", dfa.batch_size}, {"optimizer", dfa.optimizer.to_json()}}},
           {"pat",
            {{"epochs", pat.epochs}, {"batch_size", pat.batch_size}, {"optimizer", pat.optimizer.to_json()}}},
+          {"pib_dfa",
+           {{"epochs", pib_dfa.epochs},
+            {"batch_size", pib_dfa.batch_size},
+            {"optimizer", pib_dfa.optimizer.to_json()}}},
           {"phyll",
            {{"epochs", phyll.epochs},
             {"batch_size", phyll.batch_size},
             {"optimizer", phyll.optimizer.to_json()},
             {"threshold", phyll.threshold}}},
+          {"twin", twin.to_json()},
           {"faults", units::to_json(faults, false)},
           {"fault_recovery_epochs", fault_recovery_epochs},
           {"ssl",
@@ -168,8 +177,10 @@ void TrainConfig::validate() const {
   require_config(backprop.epochs >= 1, "backprop.epochs", backprop.epochs, ">= 1");
   require_config(backprop.batch_size >= 1, "backprop.batch_size", backprop.batch_size, ">= 1");
   require_config(phyll.threshold > 0, "phyll.threshold", phyll.threshold, "> 0");
-  for (auto [key, m] :
-       {std::pair<const char*, const MethodSettings*>{"dfa", &dfa}, {"pat", &pat}, {"phyll", &phyll}}) {
+  for (auto [key, m] : {std::pair<const char*, const MethodSettings*>{"dfa", &dfa},
+                        {"pat", &pat},
+                        {"pib_dfa", &pib_dfa},
+                        {"phyll", &phyll}}) {
     require_config(m->epochs >= 1, std::string(key) + ".epochs", m->epochs, ">= 1");
     require_config(m->batch_size >= 2, std::string(key) + ".batch_size", m->batch_size, ">= 2");
   }
@@ -190,6 +201,8 @@ void TrainConfig::validate() const {
     require_config(!compare_raw_readout, "compare.raw_readout", true, alone);
     require_config(!track_readout_every_epoch, "track_readout_every_epoch", true, alone);
   }
+  if (backprop.enabled)
+    check_method_units(find_method("backprop", "backprop"), units, "backprop.enabled", twin);
   const auto& g = generalisation;
   require_config(g.data_fraction > 0.0 && g.data_fraction <= 1.0, "generalisation.data_fraction",
                  g.data_fraction, "in (0, 1]");

@@ -14,6 +14,7 @@
 #include "train/optimizer.hpp"
 #include "train/readout.hpp"
 #include "units/fault.hpp"
+#include "units/twin.hpp"
 
 namespace pib::train {
 
@@ -36,7 +37,7 @@ struct BackpropSettings {
 };
 
 // A method trained from measured forward passes (train/measured_forward.hpp): keys "dfa" (direct feedback
-// alignment) and "pat" (physics-aware training through the units' ideal models).
+// alignment), "pat" (physics-aware training through the units' ideal models) and "pib_dfa" (PIB with DFA).
 struct MethodSettings {
   int epochs = 20;
   int batch_size = 128;
@@ -100,11 +101,13 @@ struct TrainConfig {
   // optical unit's speckle; raw_speckle_readout).
   bool compare_raw_readout = false;
   BackpropSettings backprop;
-  MethodSettings dfa, pat;
+  MethodSettings dfa, pat, pib_dfa;
   // Physical local learning (train/forward_forward.cpp): MethodSettings plus the goodness threshold.
   struct PhyllSettings : MethodSettings {
     double threshold = 1.0;  // theta of the goodness (mean squared output) separating positive from negative
   } phyll;
+  // The fitted twin of a unit without an ideal model (units/twin.hpp), for backprop in silico.
+  units::TwinSettings twin;
   // Faults injected into the PIB-trained devices after training (supervised only): the accuracy before and
   // after, with the readout refitted, and after PIB-retraining the units after the first faulty one for
   // fault_recovery_epochs epochs each.

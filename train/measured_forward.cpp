@@ -1,4 +1,5 @@
-// Training from measured forward passes (train/measured_forward.hpp): the methods "dfa" and "pat".
+// Training from measured forward passes (train/measured_forward.hpp): the methods "dfa", "pat" and
+// "pib_dfa".
 #include "train/measured_forward.hpp"
 
 #include <algorithm>
@@ -18,16 +19,18 @@ MeasuredForwardTrainer::MeasuredForwardTrainer(Context& ctx, Feedback feedback,
       head_(Eigen::VectorXd::Zero((chain_->units.back()->output_dim() + 1) * ctx.n_classes)),
       head_adam_(head_.size(), settings.optimizer) {
   const std::size_t L = chain_->units.size();
-  const Eigen::Index k = ctx.n_classes;
+  // The error's width: the classes (direct_alignment) or the last unit's output (pib_alignment).
+  const Eigen::Index k =
+      mode_ == Feedback::pib_alignment ? chain_->units.back()->output_dim() : ctx.n_classes;
   const double sd = 1.0 / std::sqrt(static_cast<double>(k));
   for (std::size_t l = 0; l < L; ++l) {
     auto& u = *chain_->units[l];
-    if (mode_ == Feedback::direct_alignment) {
+    if (mode_ == Feedback::direct_alignment || (mode_ == Feedback::pib_alignment && l + 1 < L)) {
       Matrix b(k, u.output_dim());
       for (Eigen::Index i = 0; i < b.size(); ++i)
         b.data()[i] = sd * feedback_rng.normal();
       b_.push_back(std::move(b));
-    } else {
+    } else if (mode_ == Feedback::twin && l > 0) {  // the first unit's twin would only carry the error down
       const std::string path = "units[" + std::to_string(l) + "]";
       twins_.push_back(units::IdealLayer::from_unit_config(ctx.unit_configs[l], path));
     }
@@ -54,6 +57,17 @@ double MeasuredForwardTrainer::step(const Matrix& x, const std::vector<int>& lab
     in = &m_[l].output;
   }
   const Matrix& z = m_[L - 1].output;
+  if (mode_ == Feedback::pib_alignment) {
+    const auto bt = bottleneck::BatchTargets::supervised(in_[0], ctx_.sigma_x, labels, static_cast<int>(k),
+                                                         ctx_.pib.alpha, ctx_.pib.estimator);
+    e_.resize(z.rows(), z.cols());
+    const double loss = bottleneck::pib_loss(bt, z, ctx_.pib, ws_, e_).loss;
+    for (std::size_t l = L; l-- > 0;) {
+      dz_[l].noalias() = l + 1 < L ? Matrix(e_ * b_[l]) : e_;
+      update(l, lr_scale, rng);
+    }
+    return loss;
+  }
   const Eigen::Index d = z.cols();
   const Eigen::Map<const Matrix> w(head_.data(), d, k);
   Matrix logits = z * w;
@@ -66,20 +80,25 @@ double MeasuredForwardTrainer::step(const Matrix& x, const std::vector<int>& lab
   if (mode_ == Feedback::twin) dz_[L - 1].noalias() = e * w.transpose();  // through the head before its step
   head_adam_.step(head_, head_grad_, lr_scale);
   for (std::size_t l = L; l-- > 0;) {
-    auto& u = *chain_->units[l];
     if (mode_ == Feedback::direct_alignment) {
       dz_[l].noalias() = e * b_[l];
     } else if (l > 0) {  // the signal of unit l - 1: unit l's twin at its measured input and output
-      twin_grad_.resize(twins_[l].parameter_count());
+      const auto& twin = twins_[l - 1];
+      twin_grad_.resize(twin.parameter_count());
       const Matrix* unpooled = m_[l].pre_pool.size() > 0 ? &m_[l].pre_pool : nullptr;
-      twins_[l].backward(params_[l], in_[l], m_[l].output, dz_[l], twin_grad_, &dz_[l - 1], unpooled);
+      twin.backward(params_[l], in_[l], m_[l].output, dz_[l], twin_grad_, &dz_[l - 1], unpooled);
     }
-    grad_.resize(u.parameter_count());
-    u.gradient(m_[l], dz_[l], grad_);
-    adams_[l].step(params_[l], grad_, lr_scale);
-    u.deploy(params_[l], rng);
+    update(l, lr_scale, rng);
   }
   return loss;
+}
+
+void MeasuredForwardTrainer::update(std::size_t l, double lr_scale, Rng& rng) {
+  auto& u = *chain_->units[l];
+  grad_.resize(u.parameter_count());
+  u.gradient(m_[l], dz_[l], grad_);
+  adams_[l].step(params_[l], grad_, lr_scale);
+  u.deploy(params_[l], rng);
 }
 
 Matrix MeasuredForwardTrainer::features(const Matrix& x, Rng& rng) {
@@ -117,14 +136,21 @@ std::vector<TrainedMethod> train_measured_forward(Context& ctx, Feedback feedbac
   }
   trainer.calibrate(rng);
   const Matrix test = trainer.features(ctx.data.test.features, rng);
-  const auto head = trainer.head();
-  const double accuracy = head.accuracy(test, ctx.data.test.labels);
+  SoftmaxReadout head = trainer.head();
+  const double accuracy =
+      feedback == Feedback::pib_alignment
+          ? ctx.fit_readout(trainer.features(ctx.data.train.features, rng), test, rng, &head)
+          : head.accuracy(test, ctx.data.test.labels);
   ctx.record({{"type", "method"}, {"method", name}, {"accuracy", accuracy}});
   return {{name, trainer.shared_chain(), {}, head, accuracy, device_ledgers(trainer.chain())}};
 }
 
 std::vector<TrainedMethod> train_dfa(Context& ctx) {
   return train_measured_forward(ctx, Feedback::direct_alignment, ctx.cfg.dfa, "dfa");
+}
+
+std::vector<TrainedMethod> train_pib_dfa(Context& ctx) {
+  return train_measured_forward(ctx, Feedback::pib_alignment, ctx.cfg.pib_dfa, "pib_dfa");
 }
 
 std::vector<TrainedMethod> train_pat(Context& ctx) {

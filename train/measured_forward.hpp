@@ -7,9 +7,18 @@
 //   direct_alignment  direct feedback alignment (Noekland 2016): the output error e = (softmax - onehot) / n
 //                     through a fixed random matrix B_l (classes x d_l, entries N(0, 1 / classes));
 //   twin              physics-aware training (Wright et al. 2022): backpropagation from the head down through
-//                     each unit's digital twin, evaluated at the unit's measured input and output. The twin
-//                     is the unit kind's ideal model (units/ideal.hpp); a kind without one is a ConfigError.
-// Settings: MethodSettings (train/config.hpp keys "dfa" and "pat").
+//                     the digital twin of each unit after the first, evaluated at the unit's measured input
+//                     and output. The twin is the unit kind's ideal model (units/ideal.hpp); a kind without
+//                     one after the first unit is a ConfigError. The first unit needs none: its own gradient
+//                     comes from its measurement, as every unit's does (an optical unit's trainable layer
+//                     acts on the measured frame, so PAT on a one-unit optical network is exact).
+//   pib_alignment     PIB with direct feedback alignment (the paper's Supplementary Note 4): no head; the PIB
+//                     objective -I(Y; Z_L) + beta I(X; Z_L) on the last unit's measured output (the run's
+//                     pib settings, X the centred raw input), its gradient g = dL/dZ_L given to the last unit
+//                     and, through a fixed random matrix B_l (d_L x d_l, entries N(0, 1 / d_L)), to every
+//                     unit before it; the deployed network's readout is fitted on measured features. With
+//                     one unit it is PIB on that unit from measured forward passes.
+// Settings: MethodSettings (train/config.hpp keys "dfa", "pat" and "pib_dfa").
 
 #include <memory>
 #include <string>
@@ -21,7 +30,7 @@
 
 namespace pib::train {
 
-enum class Feedback { direct_alignment, twin };
+enum class Feedback { direct_alignment, twin, pib_alignment };
 
 class MeasuredForwardTrainer {
  public:
@@ -31,13 +40,14 @@ class MeasuredForwardTrainer {
 
   // Centring means and calibration of every unit on the calibration rows, measured through the chain.
   void calibrate(Rng& rng);
-  // One step on raw inputs x (n x features) with labels; returns the batch's cross-entropy.
+  // One step on raw inputs x (n x features) with labels; returns the batch's cross-entropy (pib_alignment:
+  // its PIB loss).
   double step(const Matrix& x, const std::vector<int>& labels, double lr_scale, Rng& rng);
   // The chain measured on raw inputs x: the last unit's features.
   Matrix features(const Matrix& x, Rng& rng);
 
-  // The last step's output error e (n x classes), the signal unit l received, its centred input and its
-  // measurement; the feedback matrix B_l (direct_alignment).
+  // The last step's output error e (n x classes; pib_alignment: dL/dZ_L), the signal unit l received, its
+  // centred input and its measurement; the feedback matrix B_l (direct_alignment, pib_alignment l < L - 1).
   const Matrix& error() const { return e_; }
   const Matrix& signal(std::size_t l) const { return dz_[l]; }
   const Matrix& input(std::size_t l) const { return in_[l]; }
@@ -48,11 +58,14 @@ class MeasuredForwardTrainer {
   std::shared_ptr<Chain> shared_chain() const { return chain_; }
 
  private:
+  // Unit l's parameter gradient from its signal dz_[l] at its measurement, an Adam step, the deploy.
+  void update(std::size_t l, double lr_scale, Rng& rng);
+
   Context& ctx_;
   Feedback mode_;
   std::shared_ptr<Chain> chain_;
-  std::vector<Matrix> b_;                 // direct_alignment: classes x d_l
-  std::vector<units::IdealLayer> twins_;  // twin
+  std::vector<Matrix> b_;                 // direct_alignment: classes x d_l; pib_alignment: d_L x d_l
+  std::vector<units::IdealLayer> twins_;  // twin: units 1 .. L-1
   std::vector<Adam> adams_;
   std::vector<Eigen::VectorXd> params_;
   Eigen::VectorXd head_;  // [W (d_L x classes, row-major) | b]
@@ -61,11 +74,12 @@ class MeasuredForwardTrainer {
   std::vector<Matrix> in_, dz_;
   Matrix e_;
   Eigen::VectorXd grad_, twin_grad_, head_grad_;
+  bottleneck::Workspace ws_;  // pib_alignment
 };
 
 // Trains with `feedback` for settings.epochs epochs (the learning rate decays linearly to
 // settings.optimizer.lr_final) and returns the variant `name`: the trained head on the measured test
-// features.
+// features (pib_alignment: a readout fitted on the measured training features).
 std::vector<TrainedMethod> train_measured_forward(Context& ctx, Feedback feedback,
                                                   const MethodSettings& settings, const std::string& name);
 

@@ -8,9 +8,13 @@
 // measured features), sharing one chain.
 //
 //   pib       supervised PIB with the configured schedule (train/pib_schedule.cpp)
-//   backprop  backprop in silico, deployed: bp_deployed and bp_deployed_readout_refit (train/backprop.cpp)
-//   pat       physics-aware training: measured forward, backward through the units' ideal models
-//   dfa       direct feedback alignment with measured forward passes (both train/measured_forward.cpp)
+//   backprop  backprop in silico, deployed: bp_deployed and bp_deployed_readout_refit (train/backprop.cpp);
+//             a first unit without an ideal model (optics) trains on a twin fitted from its measured frames
+//   pat       physics-aware training: measured forward, backward through the ideal models of the units after
+//             the first (each unit's own gradient comes from its measurement)
+//   dfa       direct feedback alignment with measured forward passes
+//   pib_dfa   the PIB objective on the last unit, DFA to the units before it (the three in
+//             train/measured_forward.cpp)
 //   phyll     physical local learning: forward-forward goodness on measured positive and negative passes
 //             (train/forward_forward.cpp)
 
@@ -36,19 +40,29 @@ struct TrainedMethod {
 
 using MethodTrainer = std::vector<TrainedMethod> (*)(Context& ctx);
 
+// The models of the units a method needs (units/registry.hpp), checked before anything trains.
+enum class ModelNeed {
+  none,
+  after_first,  // an ideal model of every unit after the first: the error reaches a unit through the next
+  all,          // an in-silico model of every unit: the ideal one, or for the first unit a fitted twin
+};
+
 struct MethodRecord {
   const char* name;
   const char* summary;
   MethodTrainer train;
-  bool needs_ideal_model = false;  // every unit kind must have one (units/registry.hpp)
+  ModelNeed models = ModelNeed::none;
 };
 
 // Every method, in the order a comparison lists them.
 const std::vector<MethodRecord>& training_methods();
 // The method called `name`; ConfigError naming `key` and the known methods otherwise.
 const MethodRecord& find_method(const std::string& name, const std::string& key);
-// ConfigError naming `key` and the first unit whose kind the method cannot train (no ideal model).
-void check_method_units(const MethodRecord& method, const nlohmann::json& units, const std::string& key);
+// ConfigError naming `key` and the first unit whose kind lacks the model the method needs, or naming
+// `twin_key`.samples when a twin's budget is below what determines it (checked only when units[0] has its
+// input_dim, i.e. once resolved against the data).
+void check_method_units(const MethodRecord& method, const nlohmann::json& units, const std::string& key,
+                        const units::TwinSettings& twin, const std::string& twin_key = "twin");
 
 // Each unit's ledger: kind, measures, deploys, measure/deploy/busy time (simulated devices).
 nlohmann::json device_ledgers(const Chain& chain);
@@ -58,6 +72,7 @@ std::vector<TrainedMethod> train_pib(Context& ctx);
 std::vector<TrainedMethod> train_backprop(Context& ctx);
 std::vector<TrainedMethod> train_pat(Context& ctx);
 std::vector<TrainedMethod> train_dfa(Context& ctx);
+std::vector<TrainedMethod> train_pib_dfa(Context& ctx);
 std::vector<TrainedMethod> train_phyll(Context& ctx);
 
 }  // namespace pib::train

@@ -282,6 +282,18 @@ double OpticalUnit::camera_gain_dn() const {
   return physics_->calibration.gain_dn;
 }
 
+void OpticalUnit::modulator_pattern(const Eigen::Ref<const Matrix>& input, Matrix& pattern) {
+  if (input.cols() != config_.input_dim)
+    raise<InvalidArgument>("optical: input has ", input.cols(), " columns, expected ", config_.input_dim);
+  std::shared_ptr<const Physics> physics;
+  {
+    std::lock_guard lock(mutex_);
+    if (!physics_->calibration.done) calibrate_locked(input);
+    physics = physics_;
+  }
+  encode(physics->calibration, input, pattern);
+}
+
 // ---- Calibration --------------------------------------------------------------------------------------
 
 void OpticalUnit::calibrate(const Eigen::Ref<const Matrix>& sample_inputs) {
@@ -380,20 +392,19 @@ void OpticalUnit::apply_drift_locked() {
 
 // ---- Measure ------------------------------------------------------------------------------------------
 
-template <typename S, typename M>
-void OpticalUnit::scatter(const Calibration& c, const M& stacked, Buffers<S>& k,
-                          const Eigen::Ref<const Matrix>& x) const {
+template <typename E>
+void OpticalUnit::encode(const Calibration& c, const Eigen::Ref<const Matrix>& x, E& encoded) const {
+  using S = typename E::Scalar;
   const Eigen::Index n = x.rows(), d = config_.input_dim, levels = config_.binary_levels,
                      harmonics = config_.phase_harmonics,
-                     m = config_.modulator_inputs() + config_.reference_pixels, p = config_.n_speckle;
+                     m = config_.modulator_inputs() + config_.reference_pixels;
   const bool phase = config_.encoding == OpticalEncoding::phase8;
-
-  // 1. Modulator encoding (8-bit phase via a 256-entry table of cos/sin).
-  k.encoded.resize(n, phase ? 2 * m : m);
+  // 8-bit phase via a 256-entry table of cos/sin.
+  encoded.resize(n, phase ? 2 * m : m);
   for (Eigen::Index i = 0; i < n; ++i) {
     if (config_.encoding == OpticalEncoding::binary) {
       for (Eigen::Index j = 0; j < d * levels; ++j)  // pixel j * levels + q: feature j above threshold q
-        k.encoded(i, j) = x(i, j / levels) > c.threshold[j] ? S(1) : S(0);
+        encoded(i, j) = x(i, j / levels) > c.threshold[j] ? S(1) : S(0);
     }
     for (Eigen::Index j = 0; j < d && config_.encoding != OpticalEncoding::binary; ++j) {
       const double xj = x(i, j);
@@ -401,22 +412,30 @@ void OpticalUnit::scatter(const Calibration& c, const M& stacked, Buffers<S>& k,
       const double level = round_nonnegative(255.0 * u);
       if (phase) {
         const auto& [cos_level, sin_level] = phase_table()[static_cast<std::size_t>(level)];
-        k.encoded(i, j * harmonics) = static_cast<S>(cos_level);
-        k.encoded(i, m + j * harmonics) = static_cast<S>(sin_level);
+        encoded(i, j * harmonics) = static_cast<S>(cos_level);
+        encoded(i, m + j * harmonics) = static_cast<S>(sin_level);
         for (Eigen::Index h = 1; h < harmonics; ++h) {  // pixel h: (h + 1) times the phase
           const double angle = static_cast<double>(h + 1) * std::numbers::pi * level / 255.0;
-          k.encoded(i, j * harmonics + h) = static_cast<S>(std::cos(angle));
-          k.encoded(i, m + j * harmonics + h) = static_cast<S>(std::sin(angle));
+          encoded(i, j * harmonics + h) = static_cast<S>(std::cos(angle));
+          encoded(i, m + j * harmonics + h) = static_cast<S>(std::sin(angle));
         }
       } else {
-        k.encoded(i, j) = static_cast<S>(level / 255.0);
+        encoded(i, j) = static_cast<S>(level / 255.0);
       }
     }
     for (Eigen::Index j = config_.modulator_inputs(); j < m; ++j) {  // reference pixels: amplitude 1, phase 0
-      k.encoded(i, j) = S(1);
-      if (phase) k.encoded(i, m + j) = S(0);
+      encoded(i, j) = S(1);
+      if (phase) encoded(i, m + j) = S(0);
     }
   }
+}
+
+template <typename S, typename M>
+void OpticalUnit::scatter(const Calibration& c, const M& stacked, Buffers<S>& k,
+                          const Eigen::Ref<const Matrix>& x) const {
+  const Eigen::Index n = x.rows(), p = config_.n_speckle;
+  // 1. Modulator encoding.
+  encode(c, x, k.encoded);
 
   // 2. Scattering: one real GEMM gives [Re E | Im E].
   k.field.resize(n, 2 * p);

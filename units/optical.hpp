@@ -78,6 +78,7 @@
 #include "units/digital.hpp"
 #include "units/fault.hpp"
 #include "units/registry.hpp"
+#include "units/twin.hpp"
 #include "units/unit.hpp"
 
 namespace pib::units {
@@ -112,6 +113,9 @@ struct OpticalConfig {
   // (phase8).
   Eigen::Index pixels_per_feature() const { return binary_levels * phase_harmonics; }
   Eigen::Index modulator_inputs() const { return input_dim * pixels_per_feature(); }
+  // Columns of OpticalUnit::modulator_pattern: the modulator pixels (with the reference pixels), twice that
+  // for phase8 (cos and sin of each).
+  Eigen::Index pattern_features() const;
   void validate(const std::string& path = "optical") const;
   std::string encoding_name() const;
 };
@@ -151,6 +155,12 @@ class OpticalUnit final : public Unit {
   bool calibrated() const;
   // Camera gain in DN per unit of |T x|^2 (0 before calibration).
   double camera_gain_dn() const;
+  // The modulator pattern of `input` (n x input_dim) under the current calibration, as real features
+  // (n x config().pattern_features()): the pixels for binary and amplitude8, [cos | sin] of every pixel's
+  // phase for phase8, reference pixels last in each block. This is the user's own encoding, not the hidden
+  // medium: a twin fitted from measured frames (units/optical_twin.cpp) builds on it. Calibrates on `input`
+  // when the unit is not calibrated yet.
+  void modulator_pattern(const Eigen::Ref<const Matrix>& input, Matrix& pattern);
 
   const OpticalConfig& config() const { return config_; }
 
@@ -199,6 +209,8 @@ class OpticalUnit final : public Unit {
   void rebuild_stacked_locked();  // T from the medium into a new physics_ (mutex_ held, medium unlocked)
   void calibrate_locked(const Eigen::Ref<const Matrix>& sample_inputs);
   void apply_drift_locked();
+  template <typename E>
+  void encode(const Calibration& c, const Eigen::Ref<const Matrix>& input, E& encoded) const;
   template <typename S, typename M>
   void scatter(const Calibration& c, const M& stacked, Buffers<S>& b,
                const Eigen::Ref<const Matrix>& input) const;  // encoding + field
@@ -226,8 +238,13 @@ std::unique_ptr<Unit> make_optical_unit(const nlohmann::json& config, std::uint6
 // `pib device characterize` for an optical unit (units/optical_characterize.cpp; keys documented there).
 DeviceCharacterization characterize_optical(Unit& unit, const nlohmann::json& parameters, std::uint64_t seed,
                                             int reads);
+// The optical twin (units/optical_twin.cpp): the square-law model of the camera frame fitted from measured
+// frames, and the samples that determine it (2 x pattern_features + 1).
+FittedTwin fit_optical_twin(Unit& unit, const Eigen::Ref<const Matrix>& pool, const TwinSettings& settings,
+                            const std::string& key, Rng& rng);
+Eigen::Index optical_twin_min_samples(const nlohmann::json& config);
 // The registry record of "optical" (input size from the input_dim key; no ideal model: its physics is
-// hidden).
+// hidden; a twin fitted from measured frames).
 UnitKind optical_kind();
 
 }  // namespace pib::units

@@ -134,12 +134,18 @@ std::unique_ptr<Unit> make_optical_unit(const nlohmann::json& config, std::uint6
   return std::make_unique<OpticalUnit>(OpticalConfig::from_json(config, "optical"), seed);
 }
 
+Eigen::Index OpticalConfig::pattern_features() const {
+  const Eigen::Index m = modulator_inputs() + reference_pixels;
+  return encoding == OpticalEncoding::phase8 ? 2 * m : m;
+}
+
 UnitKind optical_kind() {
   UnitKind k;
   k.make = &make_optical_unit;
   k.input_size = InputSize::key;
   k.characterize = &characterize_optical;
   k.has_fault_model = true;
+  k.twin = {&optical_twin_min_samples, &fit_optical_twin};
   k.bound_input = [](nlohmann::json& c) {  // binary encoding thresholds instead of scaling to a range
     if (c.value("encoding", "phase8") != "binary" && !c.contains("input_low") && !c.contains("input_high")) {
       c["input_low"] = -1.0;

@@ -28,6 +28,7 @@
 
 #include "units/characterize.hpp"
 #include "units/ideal.hpp"
+#include "units/twin.hpp"
 #include "units/unit.hpp"
 
 namespace pib::units {
@@ -50,6 +51,7 @@ struct UnitKind {
   UnitFactory make;  // required
   InputSize input_size = InputSize::key;
   IdealFactory ideal;            // the kind's ideal model (backprop baseline, pib_ideal); empty: none
+  TwinKind twin;                 // without an ideal model: a twin fitted from measurements (units/twin.hpp)
   Characterizer characterize;    // empty: the generic path of characterize_unit
   bool has_fault_model = false;  // Unit::inject_faults works (Unit::fault_channels() > 0)
   // For kinds that encode their input over a configured range (a modulator): given a config (with "kind")

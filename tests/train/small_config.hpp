@@ -18,6 +18,7 @@ inline nlohmann::json small_config() {
     "backprop": {"epochs": 5},
     "dfa": {"epochs": 5, "optimizer": {"lr": 0.003}},
     "pat": {"epochs": 5, "optimizer": {"lr": 0.003}},
+    "pib_dfa": {"epochs": 5, "batch_size": 100, "optimizer": {"lr": 0.003}},
     "phyll": {"epochs": 5, "optimizer": {"lr": 0.003}}
   })");
 }
