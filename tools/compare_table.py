@@ -6,10 +6,12 @@
 Each cell is "mean ± sd" over the runs (sd: sample standard deviation; one run: the value alone), in %:
 clean accuracy, accuracy at each input-noise level and data fraction, the OOD AUROCs; then the means of the
 devices' measure calls, deploys, simulated device seconds and training wall seconds. Runs must share their
-methods, levels and fractions. --plot draws accuracy against noise and against the data fraction (needs
-matplotlib, Debian's python3-matplotlib).
+methods, levels and fractions. --plot draws accuracy against noise and against the data fraction and, when the
+runs carry them (`ood_roc` in summary.json), each method's ROC curve of the held-out classes by maximum
+softmax probability, averaged over runs (needs matplotlib, Debian's python3-matplotlib).
 """
 import argparse
+import bisect
 import json
 import math
 import pathlib
@@ -76,11 +78,38 @@ def table(runs, names):
     return "\n".join(lines) + "\n"
 
 
+def tpr_at(fpr, tpr, x):
+    """A ROC curve's true positive rate at false positive rate x in [0, 1]: linear between its points (fpr
+    never falls, from 0 to 1), and where the curve rises at one fpr (tied scores), the top of the rise."""
+    i = bisect.bisect_right(fpr, x) - 1
+    if fpr[i] == x:
+        return tpr[i]
+    return tpr[i] + (tpr[i + 1] - tpr[i]) * (x - fpr[i]) / (fpr[i + 1] - fpr[i])
+
+
+def mean_roc(curves, grid):
+    """The mean over curves ({"fpr": [...], "tpr": [...]}, as in summary.json) of tpr_at at each grid fpr."""
+    return [sum(tpr_at(c["fpr"], c["tpr"], x) for c in curves) / len(curves) for x in grid]
+
+
+def roc_panel(runs, names, score="msp", points=201):
+    """{method: (fpr grid, mean tpr, mean AUROC)} over the runs that carry the method's ROC curve."""
+    grid = [i / (points - 1) for i in range(points)]
+    out = {}
+    for name in names:
+        have = [s["methods"][name] for s in runs if "ood_roc" in s["methods"][name]]
+        if have:
+            auroc = sum(m["ood_auroc"][score] for m in have) / len(have)
+            out[name] = (grid, mean_roc([m["ood_roc"][score] for m in have], grid), auroc)
+    return out
+
+
 def plot(runs, names, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    roc = roc_panel(runs, names)
+    fig, axes = plt.subplots(1, 3 if roc else 2, figsize=(16 if roc else 11, 4.5))
     for name in names:
         for ax, key, x_key in ((axes[0], "input_noise", "level"), (axes[1], "data_fraction", "fraction")):
             points = runs[0]["methods"][name].get(key, [])
@@ -93,10 +122,21 @@ def plot(runs, names, path):
     axes[0].set_xlabel("input noise (% of the input range)")
     axes[1].set_xlabel("training data (%)")
     axes[1].set_xscale("log")
-    for ax in axes:
+    for ax in axes[:2]:
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
     axes[0].legend()
+    if roc:
+        ax = axes[2]
+        for name, (grid, tpr, auroc) in roc.items():  # from (0, 0): the mean may rise at fpr 0
+            ax.plot([0.0] + grid, [0.0] + tpr, label=f"{name} (AUROC {auroc:.3f})")
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="chance")
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.set_title("held-out classes by max softmax probability", fontsize=10)
+        ax.set_aspect("equal")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("pib compare (simulated devices), mean over runs")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "train/context.hpp"
 #include "train/experiments.hpp"
+#include "train/generalisation.hpp"
 #include "train/methods.hpp"
 #include "units/chain.hpp"
 
@@ -141,6 +142,8 @@ CompareResult run_compare(const CompareConfig& config, const Callbacks& callback
     run(cfg, "ood", [&](MethodScores& s, const TrainedMethod&, const GeneralisationScores& g, double) {
       s.ood_auroc_msp = g.ood_auroc_msp;
       s.ood_auroc_energy = g.ood_auroc_energy;
+      s.ood_roc_msp = g.ood_roc_msp;
+      s.ood_roc_energy = g.ood_roc_energy;
     });
   }
   {  // the full training split: clean accuracy, cost, input noise, fraction 1
@@ -192,6 +195,7 @@ nlohmann::json CompareResult::to_json() const {
     for (const auto& [fraction, acc] : s.data_fraction)
       m["data_fraction"].push_back({{"fraction", fraction}, {"accuracy", acc}});
     if (s.ood_auroc_msp) m["ood_auroc"] = {{"msp", *s.ood_auroc_msp}, {"energy", *s.ood_auroc_energy}};
+    if (!s.ood_roc_msp.empty()) m["ood_roc"] = ood_roc_json(s.ood_roc_msp, s.ood_roc_energy);
     m["device"] = s.device;
     m["measures"] = ledger_total(s.device, "measures");
     m["deploys"] = ledger_total(s.device, "deploys");

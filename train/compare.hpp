@@ -45,6 +45,7 @@ struct MethodScores {
   std::vector<std::pair<double, double>> input_noise;    // (level, accuracy)
   std::vector<std::pair<double, double>> data_fraction;  // (fraction, accuracy)
   std::optional<double> ood_auroc_msp, ood_auroc_energy;
+  std::vector<std::pair<double, double>> ood_roc_msp, ood_roc_energy;  // (fpr, tpr) points, "ood" run
   nlohmann::json device;  // the devices' ledgers after training (full run)
   double wall_s = 0;      // training wall time (full run)
 };

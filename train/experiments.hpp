@@ -55,8 +55,8 @@ std::pair<int, std::optional<double>> train_unit(Context& ctx, Chain& chain, std
 
 // The generalisation tests (train/generalisation.hpp) of one trained method: its devices `chain` and the
 // readout on the last unit's measured features. The test accuracy under each configured input-noise level
-// and, with held-out classes, the OOD AUROCs, into result.generalisation[method]. Every method sees the same
-// noise draws. `input_map` (if set) maps the (noisy) raw inputs before the chain.
+// and, with held-out classes, the OOD AUROCs and ROC curves, into result.generalisation[method]. Every method
+// sees the same noise draws. `input_map` (if set) maps the (noisy) raw inputs before the chain.
 void run_generalisation(Context& ctx, const std::string& method, Chain& chain, const SoftmaxReadout& readout,
                         const InputMap& input_map = {});
 

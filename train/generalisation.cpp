@@ -12,15 +12,19 @@
 
 namespace pib::train {
 
-double auroc(std::span<const double> negative, std::span<const double> positive) {
+namespace {
+
+struct Scored {
+  double score;
+  bool positive;
+};
+
+// Both sides pooled and sorted by rising score; `what` names the caller in the errors.
+std::vector<Scored> pooled(std::span<const double> negative, std::span<const double> positive,
+                           const char* what) {
   if (negative.empty() || positive.empty())
-    raise<InvalidArgument>("auroc: ", negative.size(), " negative and ", positive.size(),
+    raise<InvalidArgument>(what, ": ", negative.size(), " negative and ", positive.size(),
                            " positive scores; need at least one of each");
-  // Rank sum of the positives in the pooled, sorted scores, ties sharing their mean rank.
-  struct Scored {
-    double score;
-    bool positive;
-  };
   std::vector<Scored> all;
   all.reserve(negative.size() + positive.size());
   for (const double s : negative)
@@ -28,20 +32,76 @@ double auroc(std::span<const double> negative, std::span<const double> positive)
   for (const double s : positive)
     all.push_back({s, true});
   for (const auto& a : all)
-    if (!std::isfinite(a.score)) raise<InvalidArgument>("auroc: a score is ", a.score);
+    if (!std::isfinite(a.score)) raise<InvalidArgument>(what, ": a score is ", a.score);
   std::sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) { return a.score < b.score; });
+  return all;
+}
+
+// The end of the run of equal scores that starts at i.
+std::size_t tie_end(const std::vector<Scored>& all, std::size_t i) {
+  std::size_t j = i;
+  while (j < all.size() && all[j].score == all[i].score)
+    ++j;
+  return j;
+}
+
+}  // namespace
+
+double auroc(std::span<const double> negative, std::span<const double> positive) {
+  const auto all = pooled(negative, positive, "auroc");
+  // Rank sum of the positives in the pooled, sorted scores, ties sharing their mean rank.
   double positive_rank_sum = 0.0;
-  for (std::size_t i = 0; i < all.size();) {
-    std::size_t j = i;
-    while (j < all.size() && all[j].score == all[i].score)
-      ++j;
+  for (std::size_t i = 0, j = 0; i < all.size(); i = j) {
+    j = tie_end(all, i);
     const double mean_rank = 0.5 * static_cast<double>(i + 1 + j);  // ranks i + 1 .. j
     for (std::size_t t = i; t < j; ++t)
       if (all[t].positive) positive_rank_sum += mean_rank;
-    i = j;
   }
   const auto np = static_cast<double>(positive.size()), nn = static_cast<double>(negative.size());
   return (positive_rank_sum - np * (np + 1.0) / 2.0) / (np * nn);
+}
+
+std::vector<std::pair<double, double>> roc_curve(std::span<const double> negative,
+                                                 std::span<const double> positive) {
+  auto all = pooled(negative, positive, "roc_curve");
+  std::reverse(all.begin(), all.end());  // falling scores: each tie run lowers the threshold one step
+  const auto np = static_cast<double>(positive.size()), nn = static_cast<double>(negative.size());
+  std::vector<std::pair<double, double>> curve{{0.0, 0.0}};
+  std::size_t false_positives = 0, true_positives = 0;
+  for (std::size_t i = 0, j = 0; i < all.size(); i = j) {
+    j = tie_end(all, i);
+    for (std::size_t t = i; t < j; ++t)
+      ++(all[t].positive ? true_positives : false_positives);
+    curve.emplace_back(static_cast<double>(false_positives) / nn, static_cast<double>(true_positives) / np);
+  }
+  return curve;  // the last point counts every score: (1, 1) exactly
+}
+
+std::vector<std::pair<double, double>> thin_roc(const std::vector<std::pair<double, double>>& curve,
+                                                double min_step) {
+  PIB_EXPECTS(min_step > 0.0, "thin_roc: min_step ", min_step, " <= 0");
+  PIB_EXPECTS(curve.size() >= 2, "thin_roc: a curve of ", curve.size(), " points");
+  auto span = [](const std::pair<double, double>& a, const std::pair<double, double>& b) {
+    return (b.first - a.first) + (b.second - a.second);
+  };
+  std::vector<std::pair<double, double>> out{curve.front()};
+  for (std::size_t i = 1; i + 1 < curve.size(); ++i)
+    if (span(out.back(), curve[i + 1]) >= min_step) out.push_back(curve[i]);
+  out.push_back(curve.back());
+  return out;
+}
+
+nlohmann::json ood_roc_json(const std::vector<std::pair<double, double>>& msp,
+                            const std::vector<std::pair<double, double>>& energy) {
+  auto one = [](const std::vector<std::pair<double, double>>& curve) {
+    nlohmann::json j = {{"fpr", nlohmann::json::array()}, {"tpr", nlohmann::json::array()}};
+    for (const auto& [fpr, tpr] : thin_roc(curve, 0.02)) {
+      j["fpr"].push_back(fpr);
+      j["tpr"].push_back(tpr);
+    }
+    return j;
+  };
+  return {{"msp", one(msp)}, {"energy", one(energy)}};
 }
 
 namespace {
@@ -147,8 +207,12 @@ void run_generalisation(Context& ctx, const std::string& method, Chain& chain, c
   }
   if (ctx.ood_test.size() > 0) {
     const Matrix in_logits = logits_of(ctx.data.test.features), out_logits = logits_of(ctx.ood_test.features);
-    scores.ood_auroc_msp = auroc(msp_ood_score(in_logits), msp_ood_score(out_logits));
-    scores.ood_auroc_energy = auroc(energy_ood_score(in_logits), energy_ood_score(out_logits));
+    const auto in_msp = msp_ood_score(in_logits), out_msp = msp_ood_score(out_logits);
+    const auto in_energy = energy_ood_score(in_logits), out_energy = energy_ood_score(out_logits);
+    scores.ood_auroc_msp = auroc(in_msp, out_msp);
+    scores.ood_auroc_energy = auroc(in_energy, out_energy);
+    scores.ood_roc_msp = roc_curve(in_msp, out_msp);
+    scores.ood_roc_energy = roc_curve(in_energy, out_energy);
     ctx.record({{"type", "generalisation"},
                 {"method", method},
                 {"test", "ood"},

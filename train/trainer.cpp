@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 #include "train/experiments.hpp"
+#include "train/generalisation.hpp"
 #include "train/methods.hpp"
 
 namespace pib::train {
@@ -21,6 +22,7 @@ nlohmann::json GeneralisationScores::to_json() const {
       j["input_noise"].push_back({{"level", level}, {"accuracy", accuracy}});
   }
   if (ood_auroc_msp) j["ood_auroc"] = {{"msp", *ood_auroc_msp}, {"energy", *ood_auroc_energy}};
+  if (!ood_roc_msp.empty()) j["ood_roc"] = ood_roc_json(ood_roc_msp, ood_roc_energy);
   return j;
 }
 

@@ -58,10 +58,13 @@ struct Callbacks {
 };
 
 // One trained method's generalisation tests: (input-noise level, test accuracy) per configured level, and
-// with held-out classes the AUROCs of detecting them by maximum softmax probability and by energy.
+// with held-out classes the AUROCs of detecting them by maximum softmax probability and by energy, and their
+// ROC curves ((false positive rate, true positive rate) points, train/generalisation.hpp roc_curve; empty
+// without held-out classes). to_json writes the curves thinned (ood_roc_json).
 struct GeneralisationScores {
   std::vector<std::pair<double, double>> accuracy_by_input_noise;
   std::optional<double> ood_auroc_msp, ood_auroc_energy;
+  std::vector<std::pair<double, double>> ood_roc_msp, ood_roc_energy;
   nlohmann::json to_json() const;
 };
 

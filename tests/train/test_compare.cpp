@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -312,6 +313,9 @@ TEST_CASE("a comparison scores every method variant at exactly the configured le
     CHECK(std::abs(s.input_noise[0].second - s.accuracy) < 0.03);             // measured again, same devices
     REQUIRE(s.ood_auroc_msp);
     CHECK((*s.ood_auroc_msp >= 0.0 && *s.ood_auroc_msp <= 1.0));
+    REQUIRE(s.ood_roc_msp.size() >= 2);  // the "ood" run's curves
+    CHECK(s.ood_roc_msp.back() == std::pair<double, double>{1.0, 1.0});
+    CHECK(s.ood_roc_energy.front() == std::pair<double, double>{0.0, 0.0});
     CHECK(s.device.size() == 1);
     CHECK(s.accuracy > 0.125 + 0.02);  // eight classes: chance is 0.125
   }
@@ -329,6 +333,8 @@ TEST_CASE("a comparison scores every method variant at exactly the configured le
   const auto js = result.to_json();
   CHECK(js["devices"] == "simulated");
   CHECK(js["methods"]["dfa"]["input_noise"].size() == 2);
+  CHECK(js["methods"]["dfa"]["ood_roc"]["msp"]["fpr"].size() ==
+        js["methods"]["dfa"]["ood_roc"]["msp"]["tpr"].size());
   const auto table = result.markdown();
   CHECK(table.find("| dfa |") != std::string::npos);
   CHECK(table.find("noise 3.00 %") != std::string::npos);

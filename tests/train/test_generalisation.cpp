@@ -1,9 +1,13 @@
-// Tests of the generalisation tests (train/generalisation.hpp): AUROC and the OOD scores against
-// hand-computed cases, the input noise and the data fraction hitting what the config says, the held-out
-// classes, the config errors, and a small run that reports all three.
+// Tests of the generalisation tests (train/generalisation.hpp): AUROC, the ROC curve and the OOD scores
+// against hand-computed cases, the curve's area against AUROC on random cases with ties, its thinning for
+// files, the input noise and the data fraction hitting what the config says, the held-out classes, the config
+// errors, and a small run that reports all three.
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -18,8 +22,23 @@
 
 using pib::Rng;
 using pib::train::Matrix;
+using Curve = std::vector<std::pair<double, double>>;
 
 namespace {
+
+// The trapezoid area under (fpr, tpr) points.
+double trapezoid_area(const Curve& curve) {
+  double area = 0.0;
+  for (std::size_t i = 1; i < curve.size(); ++i)
+    area += (curve[i].first - curve[i - 1].first) * 0.5 * (curve[i].second + curve[i - 1].second);
+  return area;
+}
+
+bool monotone(const Curve& curve) {
+  for (std::size_t i = 1; i < curve.size(); ++i)
+    if (curve[i].first < curve[i - 1].first || curve[i].second < curve[i - 1].second) return false;
+  return true;
+}
 
 pib::train::TrainConfig with(const std::string& key, const nlohmann::json& value) {
   auto j = small_config();
@@ -40,6 +59,77 @@ TEST_CASE("auroc counts the pairs a positive wins, ties one half", "[train][gene
   CHECK(auroc(std::vector<double>{2, 2}, std::vector<double>{2}) == 0.5);
   REQUIRE_THROWS_AS(auroc(std::vector<double>{}, pos), pib::InvalidArgument);
   REQUIRE_THROWS_AS(auroc(neg, std::vector<double>{NAN}), pib::InvalidArgument);
+}
+
+TEST_CASE("the ROC curve steps once per distinct score, a tie of both sides diagonally",
+          "[train][generalisation]") {
+  using pib::train::roc_curve;
+  // Falling scores 0.9 p, 0.8 n, 0.7 p, 0.4 n and p tied, 0.35 n, 0.1 n: 4 negatives, 3 positives.
+  const std::vector<double> neg{0.1, 0.4, 0.35, 0.8}, pos{0.9, 0.4, 0.7};
+  const Curve expected{{0.0, 0.0}, {0.0, 1.0 / 3}, {0.25, 1.0 / 3}, {0.25, 2.0 / 3},
+                       {0.5, 1.0}, {0.75, 1.0},    {1.0, 1.0}};
+  CHECK(roc_curve(neg, pos) == expected);
+  CHECK(trapezoid_area(expected) == Approx(9.5 / 12.0).epsilon(1e-12));  // the auroc case above: 19/24
+  // All tied: one diagonal step; perfectly separated: up the tpr axis first.
+  CHECK(roc_curve(std::vector<double>{2, 2}, std::vector<double>{2}) == Curve{{0, 0}, {1, 1}});
+  CHECK(roc_curve(std::vector<double>{1, 2}, std::vector<double>{3, 4}) ==
+        Curve{{0, 0}, {0, 0.5}, {0, 1}, {0.5, 1}, {1, 1}});
+  REQUIRE_THROWS_AS(roc_curve(std::vector<double>{}, pos), pib::InvalidArgument);
+  REQUIRE_THROWS_AS(roc_curve(neg, std::vector<double>{}), pib::InvalidArgument);
+  REQUIRE_THROWS_AS(roc_curve(neg, std::vector<double>{0.5, NAN}), pib::InvalidArgument);
+  REQUIRE_THROWS_AS(roc_curve(std::vector<double>{INFINITY}, pos), pib::InvalidArgument);
+}
+
+TEST_CASE("the ROC curve's trapezoid area is the AUROC, ties included", "[train][generalisation]") {
+  Rng rng(11);
+  for (int trial = 0; trial < 50; ++trial) {
+    // Scores rounded to one decimal: many ties within and across the sides; positives shifted up a little.
+    const auto n_neg = 1 + rng.below(60), n_pos = 1 + rng.below(60);
+    std::vector<double> neg, pos;
+    for (std::uint64_t i = 0; i < n_neg; ++i)
+      neg.push_back(std::round(10.0 * rng.normal()) / 10.0);
+    for (std::uint64_t i = 0; i < n_pos; ++i)
+      pos.push_back(std::round(10.0 * (rng.normal() + 0.5)) / 10.0);
+    INFO("trial " << trial << ": " << n_neg << " negatives, " << n_pos << " positives");
+    const auto curve = pib::train::roc_curve(neg, pos);
+    std::set<double> distinct(neg.begin(), neg.end());
+    distinct.insert(pos.begin(), pos.end());
+    CHECK(curve.size() == distinct.size() + 1);
+    CHECK(curve.front() == std::pair<double, double>{0.0, 0.0});
+    CHECK(curve.back() == std::pair<double, double>{1.0, 1.0});
+    CHECK(monotone(curve));
+    CHECK(trapezoid_area(curve) == Approx(pib::train::auroc(neg, pos)).margin(1e-12));
+  }
+}
+
+TEST_CASE("a thinned ROC curve keeps its ends, few points and its area", "[train][generalisation]") {
+  using pib::train::thin_roc;
+  // Steps of at least 1/4 in fpr + tpr: nothing to thin at 0.02.
+  const auto small =
+      pib::train::roc_curve(std::vector<double>{0.1, 0.4, 0.35, 0.8}, std::vector<double>{0.9, 0.4, 0.7});
+  CHECK(thin_roc(small, 0.02) == small);
+  Rng rng(5);
+  std::vector<double> neg(5000), pos(1000);
+  for (auto& s : neg)
+    s = rng.normal();
+  for (auto& s : pos)
+    s = rng.normal() + 1.0;
+  const auto curve = pib::train::roc_curve(neg, pos);
+  REQUIRE(curve.size() == 6001);
+  const auto thin = thin_roc(curve, 0.02);
+  CHECK(thin.size() <= 202);  // 4 / min_step + 2
+  CHECK(thin.size() >= 101);  // every chord spans under 0.02 here (single steps are 1/5000 or 1/1000)
+  CHECK(thin.front() == curve.front());
+  CHECK(thin.back() == curve.back());
+  CHECK(monotone(thin));
+  for (const auto& point : thin)  // points of the curve, not new ones
+    CHECK(std::find(curve.begin(), curve.end(), point) != curve.end());
+  CHECK(std::abs(trapezoid_area(thin) - trapezoid_area(curve)) <= 0.01);  // min_step / 2
+  const auto js = pib::train::ood_roc_json(curve, small);
+  CHECK(js["msp"]["fpr"].size() == thin.size());
+  CHECK(js["msp"]["tpr"].size() == thin.size());
+  CHECK(js["msp"]["tpr"][1].get<double>() == thin[1].second);
+  CHECK(js["energy"]["fpr"] == nlohmann::json{0.0, 0.0, 0.25, 0.25, 0.5, 0.75, 1.0});
 }
 
 TEST_CASE("the OOD scores are the negated maximum softmax probability and the energy",
@@ -164,10 +254,16 @@ TEST_CASE("a supervised run reports accuracy under input noise and the OOD AUROC
     REQUIRE(s.ood_auroc_energy);
     for (const double a : {*s.ood_auroc_msp, *s.ood_auroc_energy})
       CHECK((a >= 0.0 && a <= 1.0));
+    CHECK(trapezoid_area(s.ood_roc_msp) == Approx(*s.ood_auroc_msp).margin(1e-12));
+    CHECK(trapezoid_area(s.ood_roc_energy) == Approx(*s.ood_auroc_energy).margin(1e-12));
   }
   const auto js = result.to_json();
   CHECK(js["generalisation"]["pib"]["input_noise"].size() == 2);
   CHECK(js["generalisation"]["bp_deployed"]["ood_auroc"].contains("energy"));
+  const auto& roc = js["generalisation"]["bp_deployed"]["ood_roc"]["energy"];
+  REQUIRE(roc["fpr"].size() == roc["tpr"].size());
+  CHECK(roc["fpr"].front() == 0.0);
+  CHECK(roc["tpr"].back() == 1.0);
   int generalisation_records = 0;
   for (const auto& r : records)
     generalisation_records += r.value("type", "") == "generalisation";
