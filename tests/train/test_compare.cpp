@@ -14,6 +14,7 @@
 #include "bottleneck/objectives.hpp"
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "common/run_dir.hpp"
 #include "tests/train/small_config.hpp"
 #include "train/compare.hpp"
 #include "train/context.hpp"
@@ -338,4 +339,21 @@ TEST_CASE("a comparison scores every method variant at exactly the configured le
   const auto table = result.markdown();
   CHECK(table.find("| dfa |") != std::string::npos);
   CHECK(table.find("noise 3.00 %") != std::string::npos);
+}
+
+TEST_CASE("the shipped comparison configs parse with their methods and tests", "[train][compare]") {
+  const std::string dir = std::string(PIB_SOURCE_DIR) + "/configs/";
+  const auto mnist1d =
+      pib::train::CompareConfig::from_json(pib::read_json_file(dir + "compare_mnist1d_memristor.json"));
+  CHECK(mnist1d.methods == std::vector<std::string>{"pib", "backprop", "pat", "dfa", "phyll"});
+  CHECK(mnist1d.tests.size() == 3);
+  const auto optical =
+      pib::train::CompareConfig::from_json(pib::read_json_file(dir + "compare_fashion_optical.json"));
+  CHECK(optical.methods == mnist1d.methods);
+  CHECK(optical.train.units[0]["kind"] == "optical");
+  CHECK(optical.train.twin.samples == 12000);
+  const auto two = pib::train::CompareConfig::from_json(
+      pib::read_json_file(dir + "compare_mnist1d_memristor_two_units.json"));
+  CHECK(two.methods == std::vector<std::string>{"pib", "pib_dfa", "dfa"});
+  CHECK(two.train.units.size() == 2);
 }
