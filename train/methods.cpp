@@ -11,10 +11,13 @@ namespace pib::train {
 const std::vector<MethodRecord>& training_methods() {
   static const std::vector<MethodRecord> methods{
       {"pib", "supervised PIB, local objectives, the configured schedule", &train_pib},
-      {"backprop", "backprop in silico on ideal models, deployed (and its readout refitted)", &train_backprop,
-       ModelNeed::all},
-      {"pat", "physics-aware training: measured forward, backward through the ideal-model twin", &train_pat,
-       ModelNeed::after_first},
+      {"backprop",
+       "backprop in silico on ideal models (a first optical unit: a twin fitted from measured frames), "
+       "deployed "
+       "(and its readout refitted)",
+       &train_backprop, ModelNeed::all},
+      {"pat", "physics-aware training: measured forward, backward through the next unit's ideal-model twin",
+       &train_pat, ModelNeed::after_first},
       {"dfa", "direct feedback alignment: measured forward, fixed random projections of the error",
        &train_dfa},
       {"pib_dfa", "PIB on the last unit's measured output, its gradient to the units before by DFA",
