@@ -17,8 +17,8 @@ using pib::units::OpticalUnit;
 namespace {
 
 nlohmann::json small_unit(const std::string& encoding) {
-  return {{"input_dim", 8},       {"output_dim", 4},  {"n_speckle", 32},
-          {"encoding", encoding}, {"input_low", 0.0}, {"input_high", 1.0}};
+  return {{"input_dim", 8},   {"output_dim", 4},   {"n_speckle", 32},  {"encoding", encoding},
+          {"input_low", 0.0}, {"input_high", 1.0}, {"time_scale", 1e9}};  // no device-time waits
 }
 
 Matrix uniform_inputs(Eigen::Index n, Eigen::Index d, Rng& rng) {
