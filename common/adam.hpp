@@ -69,6 +69,14 @@ struct AdamConfig {
     require_config(grad_clip_norm >= 0, dot + "grad_clip_norm", grad_clip_norm, ">= 0 (0: off)");
   }
 
+  // The learning-rate factor of step `step` of `total`: linear from 1 to lr_final / lr (1 throughout when
+  // lr_final is 0 or total <= 1).
+  double lr_scale(long step, long total) const {
+    if (total <= 1) return 1.0;
+    const double final_fraction = lr_final > 0.0 ? lr_final / lr : 1.0;
+    return 1.0 - (1.0 - final_fraction) * static_cast<double>(step) / static_cast<double>(total - 1);
+  }
+
   // Rescales `grad` to grad_clip_norm when its norm is larger (no-op when clipping is off).
   void clip(Eigen::Ref<Eigen::VectorXd> grad) const {
     if (grad_clip_norm <= 0.0) return;

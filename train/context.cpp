@@ -168,9 +168,7 @@ double Context::lr_scale(long step, long total) const {
 }
 
 double Context::lr_scale(long step, long total, const AdamConfig& o) {
-  if (total <= 1) return 1.0;
-  const double final_fraction = o.lr_final > 0.0 ? o.lr_final / o.lr : 1.0;
-  return 1.0 - (1.0 - final_fraction) * static_cast<double>(step) / static_cast<double>(total - 1);
+  return o.lr_scale(step, total);
 }
 
 double Context::elapsed() const {

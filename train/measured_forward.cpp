@@ -63,7 +63,10 @@ double MeasuredForwardTrainer::step(const Matrix& x, const std::vector<int>& lab
     e_.resize(z.rows(), z.cols());
     const double loss = bottleneck::pib_loss(bt, z, ctx_.pib, ws_, e_).loss;
     for (std::size_t l = L; l-- > 0;) {
-      dz_[l].noalias() = l + 1 < L ? Matrix(e_ * b_[l]) : e_;
+      if (l + 1 < L)
+        dz_[l].noalias() = e_ * b_[l];
+      else
+        dz_[l] = e_;
       update(l, lr_scale, rng);
     }
     return loss;

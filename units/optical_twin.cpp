@@ -21,13 +21,13 @@ namespace {
 
 struct SquareLaw {
   Eigen::Index features, pixels;
-  Matrix ab;  // features x 2 pixels: [A | B]
-  Eigen::RowVectorXd c;
+  Eigen::VectorXd flat;  // [A | B] (features x 2 pixels), then c (pixels)
 
+  Eigen::Map<const Matrix> ab() const { return {flat.data(), features, 2 * pixels}; }
   void predict(const Eigen::Ref<const Matrix>& f, Matrix& field, Matrix& out) const {
-    field.noalias() = f * ab;
+    field.noalias() = f * ab();
     out = field.leftCols(pixels).array().square() + field.rightCols(pixels).array().square();
-    out.rowwise() += c;
+    out.rowwise() += flat.tail(pixels).transpose();
   }
 };
 
@@ -73,15 +73,15 @@ FittedTwin fit_optical_twin(Unit& unit, const Eigen::Ref<const Matrix>& pool, co
 
   // A tenth held out; the scale of A and B so that the initial mean frame matches the measured one.
   const Eigen::Index held = std::max<Eigen::Index>(1, n / 10), fit_rows = n - held;
-  SquareLaw model{f, p, Matrix(f, 2 * p), Eigen::RowVectorXd::Zero(p)};
+  SquareLaw model{f, p, Eigen::VectorXd::Zero(2 * f * p + p)};
   const double pattern_power = pattern.topRows(fit_rows).rowwise().squaredNorm().mean();
   const double sd = std::sqrt(std::max(frames.topRows(fit_rows).mean(), 1e-6) / (2.0 * pattern_power));
-  for (Eigen::Index i = 0; i < model.ab.size(); ++i)
-    model.ab.data()[i] = sd * rng.normal();
+  for (Eigen::Index i = 0; i < 2 * f * p; ++i)
+    model.flat[i] = sd * rng.normal();
 
-  Eigen::VectorXd flat(model.ab.size() + p), grad(flat.size());
+  Eigen::VectorXd grad(model.flat.size());
   AdamState adam;
-  adam.reset(flat.size());
+  adam.reset(model.flat.size());
   std::vector<Eigen::Index> order(static_cast<std::size_t>(fit_rows));
   std::iota(order.begin(), order.end(), 0);
   const Eigen::Index batch = std::min<Eigen::Index>(s.batch_size, fit_rows);
@@ -107,15 +107,7 @@ FittedTwin fit_optical_twin(Unit& unit, const Eigen::Ref<const Matrix>& pool, co
       dfield.rightCols(p) = 2.0 * pred.array() * field.rightCols(p).array();
       Eigen::Map<Matrix>(grad.data(), f, 2 * p).noalias() = fb.transpose() * dfield;
       grad.tail(p) = pred.colwise().sum().transpose();
-      Eigen::Map<Matrix>(flat.data(), f, 2 * p) = model.ab;
-      flat.tail(p) = model.c.transpose();
-      const double progress = total > 1 ? static_cast<double>(step) / static_cast<double>(total - 1) : 0.0;
-      const double lr = s.optimizer.lr_final > 0
-                            ? s.optimizer.lr + (s.optimizer.lr_final - s.optimizer.lr) * progress
-                            : s.optimizer.lr;
-      adam.step(flat, grad, lr, s.optimizer);
-      model.ab = Eigen::Map<const Matrix>(flat.data(), f, 2 * p);
-      model.c = flat.tail(p).transpose();
+      adam.step(model.flat, grad, s.optimizer.lr * s.optimizer.lr_scale(step, total), s.optimizer);
     }
     mse /= static_cast<double>(std::max<long>(steps_per_epoch, 1));
   }
