@@ -81,6 +81,6 @@ void setup_compare_commands(CLI::App& root) {
 
 }  // namespace
 
-static const CommandRegistration registration{"compare", &setup_compare_commands};
+static const CommandRegistration compare_command{"compare", &setup_compare_commands};
 
 }  // namespace pib::apps

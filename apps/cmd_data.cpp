@@ -147,6 +147,6 @@ void setup_data_commands(CLI::App& root) {
   exp->callback([options] { run_export(*options); });
 }
 
-const pib::apps::CommandRegistration registration{"data", &setup_data_commands};
+const pib::apps::CommandRegistration data_command{"data", &setup_data_commands};
 
 }  // namespace

@@ -49,6 +49,6 @@ void setup_device_commands(CLI::App& root) {
   });
 }
 
-const pib::apps::CommandRegistration registration{"device", &setup_device_commands};
+const pib::apps::CommandRegistration device_command{"device", &setup_device_commands};
 
 }  // namespace

@@ -280,6 +280,6 @@ void setup_env_commands(CLI::App& root) {
       [random_env, episodes, random_seed] { random_command(*random_env, *episodes, *random_seed); });
 }
 
-const pib::apps::CommandRegistration registration{"env", &setup_env_commands};
+const pib::apps::CommandRegistration env_command{"env", &setup_env_commands};
 
 }  // namespace

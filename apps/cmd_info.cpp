@@ -209,6 +209,6 @@ void setup_info_commands(CLI::App& root) {
   });
 }
 
-const pib::apps::CommandRegistration registration{"info", &setup_info_commands};
+const pib::apps::CommandRegistration info_command{"info", &setup_info_commands};
 
 }  // namespace

@@ -173,7 +173,7 @@ void setup_rl_commands(CLI::App& root) {
   lat->callback([=] { run_latency(*lat_config, *lat_sets, *lat_out); });
 }
 
-const CommandRegistration registration{"rl", &setup_rl_commands};
+const CommandRegistration rl_command{"rl", &setup_rl_commands};
 
 }  // namespace
 }  // namespace pib::apps

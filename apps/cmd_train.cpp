@@ -133,6 +133,6 @@ void setup_train_commands(CLI::App& root) {
 
 }  // namespace
 
-static const CommandRegistration registration{"train", &setup_train_commands};
+static const CommandRegistration train_command{"train", &setup_train_commands};
 
 }  // namespace pib::apps

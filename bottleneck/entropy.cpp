@@ -2,14 +2,13 @@
 
 #include <cmath>
 #include <limits>
+#include <numbers>
 
 #include "common/error.hpp"
 
 namespace pib::bottleneck {
 
-namespace {
-constexpr double kLn2 = 0.69314718055994530942;
-}  // namespace
+namespace {}  // namespace
 
 namespace detail {
 
@@ -44,12 +43,12 @@ avx2::Eigh& SpectralScratch::fast_solver_for(Eigen::Index n) {
 double SpectralScratch::entropy(const Eigen::Ref<const Matrix>& A, double alpha, Eigen::Ref<Matrix>* grad) {
   if (alpha == 2.0) {  // S_2 = -log2 |A|_F^2, dS_2/dA = -2 A / (ln 2 |A|_F^2)
     const double fro2 = A.squaredNorm();
-    if (grad) *grad = A * (-2.0 / (kLn2 * fro2));
+    if (grad) *grad = A * (-2.0 / (std::numbers::ln2 * fro2));
     return -std::log2(fro2);
   }
   const double sum = spectral_sum(A, alpha, grad);
   if (alpha == 1.0) return sum;
-  if (grad) *grad *= alpha / ((1.0 - alpha) * kLn2 * sum);
+  if (grad) *grad *= alpha / ((1.0 - alpha) * std::numbers::ln2 * sum);
   return std::log2(sum) / (1.0 - alpha);
 }
 
@@ -93,7 +92,7 @@ double SpectralScratch::spectral_sum(const Eigen::Ref<const Matrix>& A, double a
   f_.resize(n);
   if (alpha == 1.0) {
     for (Eigen::Index i = first; i < n; ++i)
-      f_(i) = -(std::log2(lambda(i)) + 1.0 / kLn2);
+      f_(i) = -(std::log2(lambda(i)) + 1.0 / std::numbers::ln2);
   } else {
     for (Eigen::Index i = first; i < n; ++i)
       f_(i) = std::pow(lambda(i), alpha - 1.0);

@@ -10,9 +10,7 @@
 
 namespace pib::bottleneck {
 
-namespace {
-constexpr double kLn2 = std::numbers::ln2;
-}  // namespace
+namespace {}  // namespace
 
 void Estimator::validate() const {
   if (features < 0)
@@ -56,7 +54,7 @@ namespace {
 // The entropy h(sum) and dh/dsum (times the factor alpha the spectral gradients leave out).
 std::pair<double, double> combine(double sum, double alpha) {
   if (alpha == 1.0) return {sum, 1.0};
-  return {std::log2(sum) / (1.0 - alpha), alpha / ((1.0 - alpha) * kLn2 * sum)};
+  return {std::log2(sum) / (1.0 - alpha), alpha / ((1.0 - alpha) * std::numbers::ln2 * sum)};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 #include "bottleneck/simd.hpp"
 #include "common/error.hpp"
@@ -12,7 +13,6 @@ namespace pib::bottleneck {
 
 namespace {
 
-constexpr double kLn2 = 0.69314718055994530942;
 constexpr double kMinTargetStd = 1e-6;
 
 // S_alpha of a one-hot label Gram matrix in closed form: A = K / n has the class frequencies as eigenvalues.
@@ -80,7 +80,7 @@ double joint_term_blocks(const BatchTargets& batch, const Matrix& K_z, double al
   double factor = 1.0;  // dS/dA = factor * U diag(f) U^T
   if (alpha != 1.0) {
     s = std::log2(sum) / (1.0 - alpha);
-    factor = alpha / ((1.0 - alpha) * kLn2 * sum);
+    factor = alpha / ((1.0 - alpha) * std::numbers::ln2 * sum);
   }
   const double coef = scale * factor / tr;
   for (std::size_t b = 0; b + 1 < offsets.size(); ++b) {

@@ -113,7 +113,7 @@ class MpiTransport final : public Transport {
 
 struct MpiSession::Impl {
   int rank = 0, size = 1;
-  std::unique_ptr<MpiTransport> transport;
+  std::unique_ptr<Transport> transport;  // an MpiTransport
 };
 
 bool MpiSession::launched() {

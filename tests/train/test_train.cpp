@@ -34,7 +34,7 @@ void clusters(int n, Rng& rng, Matrix& x, std::vector<int>& y) {
 }
 
 // A small MNIST-1D experiment: 1000 training samples, one memristor unit.
-nlohmann::json small_config() {
+nlohmann::json mnist1d_config() {
   return nlohmann::json::parse(R"({
     "seed": 3,
     "data": {"name": "mnist1d", "train_subset": 1000},
@@ -171,7 +171,7 @@ TEST_CASE("optical units have no ideal model", "[train][ideal]") {
 TEST_CASE("config errors name the key", "[train][config]") {
   using pib::train::TrainConfig;
   auto bad = [](const std::string& key, const nlohmann::json& value) {
-    auto j = small_config();
+    auto j = mnist1d_config();
     pib::apply_override(j, key + "=" + value.dump());
     return j;
   };
@@ -206,13 +206,13 @@ TEST_CASE("config errors name the key", "[train][config]") {
   REQUIRE_THROWS_WITH(pib::train::run_training(cfg),
                       Catch::Contains("units[0]") && Catch::Contains("n_speckle"));
   // The round trip through to_json reads back to the same config.
-  const auto good = TrainConfig::from_json(small_config());
+  const auto good = TrainConfig::from_json(mnist1d_config());
   CHECK(TrainConfig::from_json(good.to_json()).to_json() == good.to_json());
 }
 
 TEST_CASE("the units are resolved along the chain: a configured input size that disagrees names its key",
           "[train][config]") {
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["units"] = two_dense_units(32, 24);
   j["units"][1]["input_dim"] = 40;  // unit 0 puts out 32
   REQUIRE_THROWS_WITH(pib::train::run_training(pib::train::TrainConfig::from_json(j)),
@@ -234,7 +234,7 @@ TEST_CASE("the units are resolved along the chain: a configured input size that 
 TEST_CASE("cascade PIB training raises readout accuracy over an untrained unit", "[train][learning]") {
   // The whole MNIST-1D training split through a 16-feature unit: over seeds 1-8 PIB adds 0.5-10.6 points to
   // the untrained unit's readout (3-6 points with 48 features on 1,000 samples: too close to noise).
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["data"]["train_subset"] = 4000;
   j["units"][0]["output_dim"] = 16;
   pib::train::Callbacks cb;
@@ -262,7 +262,7 @@ TEST_CASE("cascade PIB training raises readout accuracy over an untrained unit",
 TEST_CASE("the feature-space estimator trains a unit in batches larger than its features",
           "[train][learning]") {
   // The test above with batches of 400 through pib.features 64 (bottleneck/features.hpp).
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["data"]["train_subset"] = 4000;
   j["units"][0]["output_dim"] = 16;
   j["batch_size"] = 400;
@@ -283,7 +283,7 @@ TEST_CASE("the feature-space estimator trains a unit in batches larger than its 
 }
 
 TEST_CASE("schedules: cascade trains units one after another, parallel at once", "[train][concurrency]") {
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["units"] = two_dense_units(24, 16);
   j["epochs_per_unit"] = 2;
   j["data"]["train_subset"] = 400;
@@ -306,7 +306,7 @@ TEST_CASE("schedules: cascade trains units one after another, parallel at once",
 
 TEST_CASE("the raw-response readout runs for units whose response is a raw physical readout",
           "[train][readout]") {
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["epochs_per_unit"] = 0;
   j["compare"] = {{"raw_readout", true}};
   const auto crossbar = pib::train::run_training(pib::train::TrainConfig::from_json(j));
@@ -320,7 +320,7 @@ TEST_CASE("the raw-response readout runs for units whose response is a raw physi
 }
 
 TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train][backprop]") {
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["units"][0].update(nlohmann::json::parse(R"({"prog_sigma_uS": 0, "read_sigma_rel": 0, "d2d_sigma_rel": 0,
       "adc_gain_sigma_rel": 0, "adc_offset_sigma_lsb": 0, "iv_nonlinearity": 0, "ir_drop": 0,
       "levels": 1048576, "dac_bits": 24, "adc_bits": 24, "adc_headroom": 2})"));
@@ -335,7 +335,7 @@ TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train]
 
 TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later units recovers",
           "[train][fault]") {
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["units"] = two_dense_units(32, 24);
   j["epochs_per_unit"] = 2;
   j["faults"] = nlohmann::json::parse(
@@ -358,7 +358,7 @@ TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later
 
 TEST_CASE("unit selection on a held-out split keeps each unit's best epoch and stops early",
           "[train][validation]") {
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["units"] = two_dense_units(32, 24);
   j["epochs_per_unit"] = 8;
   j["optimizer"]["lr"] = 0.03;  // large steps: held-out scores go up and down
@@ -417,7 +417,7 @@ TEST_CASE("unit selection on a held-out split keeps each unit's best epoch and s
 }
 
 TEST_CASE("self-supervised PIB probes every K iterations", "[train][ssl]") {
-  auto j = small_config();
+  auto j = mnist1d_config();
   j["task"] = "self_supervised";
   j["ssl"] = {{"iterations_per_unit", 20}, {"probe_every", 10}, {"probe_train_samples", 500}};
   const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));

@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "common/random.hpp"
+#include "tests/units/random_inputs.hpp"
 #include "units/digital.hpp"
 #include "units/head.hpp"
 
@@ -15,14 +16,9 @@ using pib::units::LinearHead;
 using pib::units::Matrix;
 using pib::units::Measurement;
 using pib::units::Vector;
+using pib::units::testing::normal_matrix;
 
 namespace {
-Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
-  Matrix m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i)
-    m.data()[i] = rng.normal();
-  return m;
-}
 double weighted_sum(const Matrix& z, const Matrix& g) {
   return (z.array() * g.array()).sum();
 }
@@ -63,7 +59,7 @@ TEST_CASE("digital_dense gradient matches finite differences", "[digital]") {
     DigitalDenseUnit unit(
         DigitalDenseConfig::from_json({{"input_dim", 4}, {"output_dim", 3}, {"activation", activation}}), 3);
     Rng rng(7);
-    const Matrix x = random_matrix(6, 4, rng), g = random_matrix(6, 3, rng);
+    const Matrix x = normal_matrix(6, 4, rng), g = normal_matrix(6, 3, rng);
     Measurement m;
     unit.measure(x, m, rng);
     Vector grad(unit.parameter_count());
@@ -101,7 +97,7 @@ TEST_CASE("linear head forward and backward match finite differences", "[head]")
   LinearHead head(5, 3, 4);
   CHECK(head.parameter_count() == 18);
   Rng rng(2);
-  const Matrix z = random_matrix(7, 5, rng), g = random_matrix(7, 3, rng);
+  const Matrix z = normal_matrix(7, 5, rng), g = normal_matrix(7, 3, rng);
   Matrix out, dL_dz;
   Vector grad(head.parameter_count());
   head.forward(z, out);

@@ -9,28 +9,16 @@
 #include <catch2/catch.hpp>
 
 #include "common/error.hpp"
+#include "tests/units/random_inputs.hpp"
 #include "units/characterize.hpp"
 #include "units/memristor.hpp"
 #include "units/registry.hpp"
 
 using namespace pib;
 using namespace pib::units;
+using namespace pib::units::testing;
 
 namespace {
-
-Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, double lo = -1.0, double hi = 1.0) {
-  Matrix m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k)
-    m.data()[k] = rng.uniform(lo, hi);
-  return m;
-}
-
-Vector random_parameters(Eigen::Index count, Rng& rng) {
-  Vector p(count);
-  for (Eigen::Index k = 0; k < count; ++k)
-    p[k] = rng.uniform(-1.0, 1.0);
-  return p;
-}
 
 MemristorDenseConfig dense(Eigen::Index in, Eigen::Index out, CrossbarDeviceConfig device,
                            Activation activation = Activation::none) {
@@ -65,9 +53,9 @@ TEST_CASE("memristor_dense: with noise off and high resolution the crossbar equa
   Rng rng(1);
   for (const Activation act : {Activation::none, Activation::relu}) {
     MemristorDenseUnit unit(dense(20, 7, CrossbarDeviceConfig::ideal(40), act), 3);
-    const Vector p = random_parameters(unit.parameter_count(), rng);
+    const Vector p = uniform_parameters(unit.parameter_count(), rng);
     unit.deploy(p, rng);
-    const Matrix x = random_matrix(9, 20, rng, -2.0, 2.0);
+    const Matrix x = uniform_matrix(9, 20, rng, -2.0, 2.0);
     unit.calibrate(x, rng);
     Measurement m;
     unit.measure(x, m, rng);
@@ -87,11 +75,11 @@ TEST_CASE("memristor_dense: a tiled layer equals the untiled one", "[units][memr
   device.tile_cols = 64;
   MemristorDenseUnit tiled(dense(2500, 300, device), 5);
   Rng rng(2);
-  const Vector p = random_parameters(untiled.parameter_count(), rng);
+  const Vector p = uniform_parameters(untiled.parameter_count(), rng);
   Rng r1(7), r2(7);
   untiled.deploy(p, r1);
   tiled.deploy(p, r2);
-  const Matrix x = random_matrix(3, 2500, rng);
+  const Matrix x = uniform_matrix(3, 2500, rng);
   Measurement a, b;
   untiled.measure(x, a, r1);
   tiled.measure(x, b, r2);
@@ -116,7 +104,7 @@ TEST_CASE("memristor_dense: read noise has the configured relative size (shortcu
     for (Eigen::Index k = 0; k < 16 * 8; ++k)
       p[k] = rng.uniform() < 0.5 ? -1.0 : 1.0;
     unit.deploy(p, rng);
-    const Matrix x1 = random_matrix(1, 16, rng);
+    const Matrix x1 = uniform_matrix(1, 16, rng);
     unit.calibrate(x1, rng);
     const Matrix x = x1.replicate(4000, 1);
     Measurement m;
@@ -145,7 +133,7 @@ TEST_CASE("memristor_dense: programming error has the configured size, is kept, 
   device.time_scale = 1e3;
   MemristorDenseUnit unit(dense(64, 64, device), 13);
   Rng rng(4);
-  Vector p = random_parameters(unit.parameter_count(), rng);
+  Vector p = uniform_parameters(unit.parameter_count(), rng);
   p[0] = 1.0;  // w_max stays 1 when other weights change below
   unit.deploy(p, rng);
   const Matrix eye = Matrix::Identity(64, 64);
@@ -197,7 +185,7 @@ TEST_CASE("memristor_dense: quantisation gives the configured number of levels",
     device.levels = 4;
     MemristorDenseUnit unit(dense(32, 16, device), 17);
     Rng rng(5);
-    Vector p = random_parameters(unit.parameter_count(), rng);
+    Vector p = uniform_parameters(unit.parameter_count(), rng);
     unit.deploy(p, rng);
     const auto d = unit.diagnostics();
     std::set<double> g;
@@ -294,8 +282,8 @@ TEST_CASE("memristor_dense: each systematic non-ideality is fixed per chip and r
       {"ir_drop", [](CrossbarDeviceConfig& c) { c.ir_drop = 0.2; }, false},
   };
   Rng data(9);
-  const Matrix x = random_matrix(6, 24, data);
-  const Vector p = random_parameters(24 * 10 + 10, data);
+  const Matrix x = uniform_matrix(6, 24, data);
+  const Vector p = uniform_parameters(24 * 10 + 10, data);
   for (const Case& c : cases) {
     INFO(c.name);
     auto base = CrossbarDeviceConfig::ideal(12);
@@ -328,9 +316,9 @@ TEST_CASE("memristor_dense: each systematic non-ideality is fixed per chip and r
 TEST_CASE("memristor_dense: ADC channel faults hit exactly the configured channels", "[units][memristor]") {
   MemristorDenseUnit unit(dense(12, 6, CrossbarDeviceConfig::ideal(40)), 31);
   Rng rng(10);
-  const Vector p = random_parameters(unit.parameter_count(), rng);
+  const Vector p = uniform_parameters(unit.parameter_count(), rng);
   unit.deploy(p, rng);
-  const Matrix x = random_matrix(5, 12, rng);
+  const Matrix x = uniform_matrix(5, 12, rng);
   Measurement before, after;
   unit.measure(x, before, rng);
   CrossbarFaults faults;
@@ -363,7 +351,7 @@ TEST_CASE("memristor_dense: stuck cells hit exactly the configured fraction of d
   device.adc_headroom = 1.5;
   MemristorDenseUnit unit(dense(20, 10, device), 37);
   Rng rng(11);
-  const Vector p = random_parameters(unit.parameter_count(), rng);
+  const Vector p = uniform_parameters(unit.parameter_count(), rng);
   unit.deploy(p, rng);
   const Matrix eye = Matrix::Identity(20, 20);
   Measurement before, after;
@@ -433,9 +421,9 @@ TEST_CASE("memristor_dense: gradient matches finite differences of the device", 
     device.adc_headroom = 2.0;
     MemristorDenseUnit unit(dense(6, 4, device, act), 41);
     Rng rng(12);
-    const Vector p = random_parameters(unit.parameter_count(), rng);
-    const Matrix x = random_matrix(5, 6, rng);
-    const Matrix r = random_matrix(5, 4, rng);
+    const Vector p = uniform_parameters(unit.parameter_count(), rng);
+    const Matrix x = uniform_matrix(5, 6, rng);
+    const Matrix r = uniform_matrix(5, 4, rng);
     unit.deploy(p, rng);
     unit.calibrate(x, rng);
     Measurement m;
@@ -469,7 +457,7 @@ TEST_CASE("memristor_dense: timing, ledger, clone and registry", "[units][memris
   CHECK(unit->parameter_count() == 27);
   CHECK(unit->timing().deploy_us == Approx(10.0 * 2 * 24));  // before any deploy: every device
   Rng rng(13);
-  const Matrix x = random_matrix(4, 8, rng);
+  const Matrix x = uniform_matrix(4, 8, rng);
   Measurement m;
   unit->measure(x, m, rng);  // + auto-calibration on the same 4 samples
   CHECK(unit->ledger().measure_us == Approx(2 * 4 * 2.0));
@@ -534,7 +522,7 @@ TEST_CASE("memristor_dense: measures during a deploy use the previous parameters
   Rng rng(15);
   const Vector p0 = unit.parameters();
   const Vector p1 = -p0;
-  const Matrix x = random_matrix(3, 4, rng);
+  const Matrix x = uniform_matrix(3, 4, rng);
   unit.calibrate(x, rng);
   std::atomic<bool> done{false};
   std::thread writer([&] {

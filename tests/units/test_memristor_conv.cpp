@@ -6,27 +6,15 @@
 #include <catch2/catch.hpp>
 
 #include "common/error.hpp"
+#include "tests/units/random_inputs.hpp"
 #include "units/memristor.hpp"
 #include "units/registry.hpp"
 
 using namespace pib;
 using namespace pib::units;
+using namespace pib::units::testing;
 
 namespace {
-
-Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
-  Matrix m(rows, cols);
-  for (Eigen::Index k = 0; k < m.size(); ++k)
-    m.data()[k] = rng.uniform(-1.0, 1.0);
-  return m;
-}
-
-Vector random_parameters(Eigen::Index count, Rng& rng) {
-  Vector p(count);
-  for (Eigen::Index k = 0; k < count; ++k)
-    p[k] = rng.uniform(-1.0, 1.0);
-  return p;
-}
 
 // Direct 2-D convolution (cross-correlation) with zero padding, written independently of im2col:
 // z[s][co][oh][ow] = b[co] + sum_{c,kh,kw} K[(c kh_n + kh) kw_n + kw][co] x[s][c][oh sh - ph + kh][ow sw - pw
@@ -109,16 +97,16 @@ MemristorConv2dConfig conv2d(Eigen::Index c_in, Eigen::Index h, Eigen::Index w, 
 // Deploys random parameters on `unit` and measures a random batch of `n` samples into `m`; returns the
 // parameters.
 Vector measure_random(Unit& unit, Eigen::Index n, Measurement& m, Rng& rng) {
-  const Vector p = random_parameters(unit.parameter_count(), rng);
+  const Vector p = uniform_parameters(unit.parameter_count(), rng);
   unit.deploy(p, rng);
-  unit.measure(random_matrix(n, unit.input_dim(), rng), m, rng);
+  unit.measure(uniform_matrix(n, unit.input_dim(), rng), m, rng);
   return p;
 }
 
 // Central finite differences of L = sum(R . Z) through deploy + measure, against unit.gradient.
 void check_gradient(Unit& unit, const Matrix& x, Rng& rng) {
-  const Vector p = random_parameters(unit.parameter_count(), rng);
-  const Matrix r = random_matrix(x.rows(), unit.output_dim(), rng);
+  const Vector p = uniform_parameters(unit.parameter_count(), rng);
+  const Matrix r = uniform_matrix(x.rows(), unit.output_dim(), rng);
   unit.deploy(p, rng);
   unit.calibrate(x, rng);
   Measurement m;
@@ -154,10 +142,10 @@ TEST_CASE("memristor_conv1d: the crossbar equals a direct convolution in the ide
       MemristorConv1dUnit unit(conv1d(s.c_in, s.length, s.c_out, s.kernel, s.stride, s.padding,
                                       CrossbarDeviceConfig::ideal(40), act),
                                7);
-      const Vector p = random_parameters(unit.parameter_count(), rng);
+      const Vector p = uniform_parameters(unit.parameter_count(), rng);
       REQUIRE(unit.parameter_count() == s.c_in * s.kernel * s.c_out + s.c_out);
       unit.deploy(p, rng);
-      const Matrix x = random_matrix(4, s.c_in * s.length, rng);
+      const Matrix x = uniform_matrix(4, s.c_in * s.length, rng);
       Measurement m;
       unit.measure(x, m, rng);
       const Eigen::Index out_len = (s.length + 2 * s.padding - s.kernel) / s.stride + 1;
@@ -179,9 +167,9 @@ TEST_CASE("memristor_conv2d: the crossbar equals a direct convolution in the ide
   for (const Shape s : {Shape{2, 7, 6, 3, 3, 1, 1}, Shape{1, 8, 8, 4, 3, 2, 0}, Shape{3, 5, 9, 2, 2, 2, 1}}) {
     MemristorConv2dUnit unit(
         conv2d(s.c_in, s.h, s.w, s.c_out, s.kernel, s.stride, s.padding, CrossbarDeviceConfig::ideal(40)), 9);
-    const Vector p = random_parameters(unit.parameter_count(), rng);
+    const Vector p = uniform_parameters(unit.parameter_count(), rng);
     unit.deploy(p, rng);
-    const Matrix x = random_matrix(3, s.c_in * s.h * s.w, rng);
+    const Matrix x = uniform_matrix(3, s.c_in * s.h * s.w, rng);
     Measurement m;
     unit.measure(x, m, rng);
     const Matrix z = direct_conv(m.response, p, s.c_in, s.h, s.w, s.c_out, s.kernel, s.kernel, s.stride,
@@ -230,10 +218,10 @@ TEST_CASE("memristor_conv2d: tiled equals untiled", "[units][memristor]") {
   device.tile_cols = 2;
   MemristorConv2dUnit tiled(conv2d(3, 6, 6, 5, 3, 1, 1, device), 11);
   Rng rng(3);
-  const Vector p = random_parameters(untiled.parameter_count(), rng);
+  const Vector p = uniform_parameters(untiled.parameter_count(), rng);
   untiled.deploy(p, rng);
   tiled.deploy(p, rng);
-  const Matrix x = random_matrix(4, 108, rng);
+  const Matrix x = uniform_matrix(4, 108, rng);
   Measurement a, b;
   untiled.measure(x, a, rng);
   tiled.measure(x, b, rng);
@@ -247,23 +235,23 @@ TEST_CASE("memristor_conv: gradients match finite differences of the device", "[
   Rng rng(4);
   SECTION("conv1d") {
     MemristorConv1dUnit unit(conv1d(2, 9, 3, 3, 2, 1, device, Activation::relu), 13);
-    check_gradient(unit, random_matrix(3, 18, rng), rng);
+    check_gradient(unit, uniform_matrix(3, 18, rng), rng);
   }
   SECTION("conv2d") {
     MemristorConv2dUnit unit(conv2d(2, 5, 4, 2, 3, 1, 1, device, Activation::relu), 17);
-    check_gradient(unit, random_matrix(2, 40, rng), rng);
+    check_gradient(unit, uniform_matrix(2, 40, rng), rng);
   }
   SECTION("conv1d with max pooling") {
     auto c = conv1d(2, 9, 3, 3, 1, 1, device, Activation::relu);
     c.pool = 3;
     MemristorConv1dUnit unit(c, 13);
-    check_gradient(unit, random_matrix(3, 18, rng), rng);
+    check_gradient(unit, uniform_matrix(3, 18, rng), rng);
   }
   SECTION("conv2d with max pooling") {
     auto c = conv2d(2, 5, 4, 2, 3, 1, 1, device, Activation::relu);
     c.pool = 2;
     MemristorConv2dUnit unit(c, 17);
-    check_gradient(unit, random_matrix(2, 40, rng), rng);
+    check_gradient(unit, uniform_matrix(2, 40, rng), rng);
   }
 }
 
@@ -271,9 +259,9 @@ TEST_CASE("memristor_conv1d: an ADC fault hits exactly one output channel at eve
           "[units][memristor]") {
   MemristorConv1dUnit unit(conv1d(2, 12, 4, 3, 1, 1, CrossbarDeviceConfig::ideal(40)), 19);
   Rng rng(5);
-  const Vector p = random_parameters(unit.parameter_count(), rng);
+  const Vector p = uniform_parameters(unit.parameter_count(), rng);
   unit.deploy(p, rng);
-  const Matrix x = random_matrix(3, 24, rng);
+  const Matrix x = uniform_matrix(3, 24, rng);
   Measurement before, after;
   unit.measure(x, before, rng);
   CrossbarFaults faults;
