@@ -8,8 +8,6 @@
 
 namespace pib::bottleneck {
 
-namespace {}  // namespace
-
 namespace detail {
 
 void check_alpha(double alpha) {

@@ -10,8 +10,6 @@
 
 namespace pib::bottleneck {
 
-namespace {}  // namespace
-
 void Estimator::validate() const {
   if (features < 0)
     raise<InvalidArgument>("PIB estimator: 'features' must be 0 (the exact n x n estimator) or > 0, got ",
