@@ -10,10 +10,11 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
-#include "units/ideal.hpp"
+#include "tests/train/small_config.hpp"
 #include "train/optimizer.hpp"
 #include "train/readout.hpp"
 #include "train/trainer.hpp"
+#include "units/ideal.hpp"
 #include "units/registry.hpp"
 
 using pib::Rng;
@@ -33,19 +34,13 @@ void clusters(int n, Rng& rng, Matrix& x, std::vector<int>& y) {
   }
 }
 
-// A small MNIST-1D experiment: 1000 training samples, one memristor unit.
+// The train folder's small MNIST-1D experiment (1000 training samples, one memristor unit) with the seed and
+// epochs these tests were written for.
 nlohmann::json mnist1d_config() {
-  return nlohmann::json::parse(R"({
-    "seed": 3,
-    "data": {"name": "mnist1d", "train_subset": 1000},
-    "units": [{"kind": "memristor_dense", "output_dim": 48, "time_scale": 1e9}],
-    "batch_size": 100,
-    "epochs_per_unit": 4,
-    "optimizer": {"lr": 0.003},
-    "pib": {"alpha": 2, "beta": 0.01},
-    "readout": {"epochs": 30, "lr": 0.02},
-    "calibration_samples": 300
-  })");
+  auto j = small_config();
+  j["seed"] = 3;
+  j["epochs_per_unit"] = 4;
+  return j;
 }
 
 // Two fast memristor dense units of `first` and `second` outputs.
