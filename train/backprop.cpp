@@ -28,7 +28,7 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
   Chain& chain = *shared;
   Rng dev_rng = ctx.stream(Stream::backprop, 1);
   const Matrix raw_cal = ctx.calibration_inputs();
-  const Eigen::RowVectorXd input_mean = ctx.input_mean(raw_cal);
+  const InputNorm input_norm = ctx.input_norm(raw_cal, 0);
   const data::Split* train = &ctx.data.train;
   data::Split twin_train;  // the training split's predicted responses, with its labels
   Matrix test = ctx.data.test.features, cal = raw_cal;
@@ -37,18 +37,18 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
     const std::string path = "units[" + std::to_string(l) + "]";
     const auto kind = units::unit_kind_of(ctx.unit_configs[l], path);
     if (l == 0 && !kind.ideal && kind.twin) {
-      ctx.calibrate(*chain.units[0], input_mean, ctx.data.train.features, dev_rng);
-      auto twin = kind.twin.fit(*chain.units[0], centred(ctx.data.train.features, input_mean), ctx.cfg.twin,
-                                "twin", dev_rng);
+      ctx.calibrate(*chain.units[0], input_norm, ctx.data.train.features, dev_rng);
+      auto twin = kind.twin.fit(*chain.units[0], normalised(ctx.data.train.features, input_norm),
+                                ctx.cfg.twin, "twin", dev_rng);
       nlohmann::json rec = {{"type", "twin"}, {"method", "backprop"}, {"unit", 0}};
       rec.update(twin.report);
       ctx.record(rec);
       twin_train.labels = ctx.data.train.labels;
-      twin.response(centred(ctx.data.train.features, input_mean), twin_train.features);
+      twin.response(normalised(ctx.data.train.features, input_norm), twin_train.features);
       train = &twin_train;
       for (Matrix* m : {&test, &cal}) {
         Matrix r;
-        twin.response(centred(*m, input_mean), r);
+        twin.response(normalised(*m, input_norm), r);
         *m = std::move(r);
       }
       layers.push_back(twin.layer);
@@ -63,14 +63,14 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
   const Eigen::Index d_last = layers.back().output_dim();
   Eigen::VectorXd head = Eigen::VectorXd::Zero(d_last * ctx.n_classes + ctx.n_classes);
   Adam head_adam(head.size(), ctx.cfg.backprop.optimizer);
-  std::vector<Eigen::RowVectorXd> means(L);
+  std::vector<InputNorm> norms(L);
 
-  // Forward through the ideal network with fixed centring; acts[l] = unit l's centred input.
+  // Forward through the ideal network with fixed input maps; acts[l] = unit l's mapped input.
   std::vector<Matrix> acts(L + 1), zs(L), unpooled(L);  // unpooled: outputs before pooling
   auto forward = [&](const Matrix& x) {
     acts[0] = x;
     for (std::size_t l = 0; l < L; ++l) {
-      acts[l].rowwise() -= means[l];
+      norms[l].apply_inplace(acts[l]);
       layers[l].forward(params[l], acts[l], zs[l], &unpooled[l]);
       acts[l + 1] = zs[l];
     }
@@ -95,13 +95,13 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
     }
     return static_cast<double>(hits) / static_cast<double>(labels.size());
   };
-  // Centring means on the calibration rows with the current parameters (fixed for the next epoch).
-  auto update_means = [&] {
+  // Input maps on the calibration rows with the current parameters (fixed for the next epoch).
+  auto update_norms = [&] {
     Matrix a = cal;
     for (std::size_t l = 0; l < L; ++l) {
-      means[l] = l == 0 && twin_first ? Eigen::RowVectorXd::Zero(a.cols()) : ctx.input_mean(a);
+      norms[l] = l == 0 && twin_first ? InputNorm::zero(a.cols()) : ctx.input_norm(a, l);
       Matrix z;
-      layers[l].forward(params[l], centred(a, means[l]), z);
+      layers[l].forward(params[l], normalised(a, norms[l]), z);
       a = std::move(z);
     }
   };
@@ -112,7 +112,7 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
   Eigen::VectorXd grad;
   const int epochs = ctx.cfg.backprop.epochs;
   for (int epoch = 0; epoch < epochs; ++epoch) {
-    update_means();
+    update_norms();
     batches.start_epoch(rng);
     double loss_sum = 0;
     int count = 0;
@@ -131,7 +131,9 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
         grad.resize(layers[l].parameter_count());
         layers[l].backward(params[l], acts[l], zs[l], dz, grad, l > 0 ? &dx : nullptr, &unpooled[l]);
         adams[l].step(params[l], grad);
-        if (l > 0) dz = dx;  // centring is a constant shift: dL/dz_{l-1} = dL/dacts[l]
+        if (l == 0) continue;
+        dz = dx;  // the input map is affine and fixed: dL/dz_{l-1} = dL/dacts[l] gain_l
+        if (norms[l].gain.size() > 0) dz.array().rowwise() *= norms[l].gain.array();
       }
     }
     const double test_acc = accuracy_of(test, ctx.data.test.labels);
@@ -143,15 +145,15 @@ std::vector<TrainedMethod> train_backprop(Context& ctx) {
     if (epoch + 1 == epochs) ctx.result.bp_ideal = test_acc;
   }
 
-  // Deploy with the same centring constants (unit 0's input centred as the twin's was).
-  if (twin_first) means[0] = input_mean;
+  // Deploy with the same input maps (unit 0's input mapped as the twin's was).
+  if (twin_first) norms[0] = input_norm;
   Matrix in_train = ctx.data.train.features, in_test = ctx.data.test.features;
   for (std::size_t l = 0; l < L; ++l) {
-    chain.means[l] = means[l];
+    chain.norms[l] = norms[l];
     chain.units[l]->deploy(params[l], dev_rng);
-    ctx.calibrate(*chain.units[l], means[l], in_train, dev_rng);
-    in_train = ctx.measure_split(*chain.units[l], means[l], in_train, dev_rng);
-    in_test = ctx.measure_split(*chain.units[l], means[l], in_test, dev_rng);
+    ctx.calibrate(*chain.units[l], norms[l], in_train, dev_rng);
+    in_train = ctx.measure_split(*chain.units[l], norms[l], in_train, dev_rng);
+    in_test = ctx.measure_split(*chain.units[l], norms[l], in_test, dev_rng);
   }
   const auto bp_head = SoftmaxReadout::from_linear(
       Eigen::Map<const Matrix>(head.data(), d_last, ctx.n_classes), head.tail(ctx.n_classes).transpose());

@@ -37,6 +37,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& json) {
       raise<ConfigError>("units[", l, "]: expected an object with a \"kind\", got ", units[l].dump());
   c.units = units;
   r.get("center_inputs", c.center_inputs);
+  r.get("standardize_inputs", c.standardize_inputs);
   r.get("batch_size", c.batch_size);
   r.get("epochs_per_unit", c.epochs_per_unit);
   r.get("unit_epochs", c.unit_epochs);
@@ -117,6 +118,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"data", data.to_json()},
           {"units", units},
           {"center_inputs", center_inputs},
+          {"standardize_inputs", standardize_inputs},
           {"batch_size", batch_size},
           {"epochs_per_unit", epochs_per_unit},
           {"unit_epochs", unit_epochs},

@@ -82,6 +82,10 @@ struct TrainConfig {
   data::DatasetConfig data;
   nlohmann::json units = nlohmann::json::array();  // unit configs (units/registry.hpp); input_dim filled in
   bool center_inputs = true;  // subtract each unit's mean training input before its DAC (DESIGN.md 8)
+  // Also divide each input feature of units 1, 2, ... (the measured features of the unit before) by its
+  // standard deviation over the training split, so every feature spans the DAC alike. Unit 0's input is the
+  // data set, scaled by its loader.
+  bool standardize_inputs = false;
   int batch_size = 256;
   int epochs_per_unit = 5;
   std::vector<int> unit_epochs;  // key "unit_epochs": per-unit PIB epochs, overriding epochs_per_unit

@@ -70,7 +70,7 @@ Chain Context::make_chain(bool ideal) const {
     c.units = units::build_chain(unit_configs, cfg.seed);
   }
   for (const auto& u : c.units)
-    c.means.push_back(Eigen::RowVectorXd::Zero(u->input_dim()));
+    c.norms.push_back(InputNorm::zero(u->input_dim()));
   return c;
 }
 
@@ -99,18 +99,24 @@ double Context::estimate_sigma_x(Rng& rng) const {
   return sum / std::max(count, 1);
 }
 
-Eigen::RowVectorXd Context::input_mean(const Matrix& input) const {
-  return cfg.center_inputs ? column_mean(input) : Eigen::RowVectorXd::Zero(input.cols());
+InputNorm Context::input_norm(const Matrix& input, std::size_t l) const {
+  InputNorm norm{cfg.center_inputs ? column_mean(input) : Eigen::RowVectorXd::Zero(input.cols()), {}};
+  if (cfg.standardize_inputs && l > 0) {
+    const Eigen::RowVectorXd sd =
+        ((input.rowwise() - norm.mean).array().square().colwise().mean()).sqrt().matrix();
+    norm.gain = sd.unaryExpr([](double s) { return s > 1e-12 ? 1.0 / s : 1.0; });
+  }
+  return norm;
 }
 
-Matrix Context::measure_split(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input,
-                              Rng& rng, bool responses) const {
+Matrix Context::measure_split(units::Unit& unit, const InputNorm& norm, const Matrix& input, Rng& rng,
+                              bool responses) const {
   Matrix out;
   units::Measurement m;
   const Eigen::Index n = input.rows(), chunk = static_cast<Eigen::Index>(cfg.eval_batch);
   for (Eigen::Index start = 0; start < n; start += chunk) {
     const Eigen::Index rows = std::min(chunk, n - start);
-    unit.measure(centred(input.middleRows(start, rows), mean), m, rng);
+    unit.measure(normalised(input.middleRows(start, rows), norm), m, rng);
     const Matrix& src = responses ? m.response : m.output;
     if (out.size() == 0) out.resize(n, src.cols());
     out.middleRows(start, rows) = src;
@@ -128,17 +134,16 @@ Matrix Context::calibration_inputs(const Matrix& input) const {
 void Context::calibrate_chain(Chain& chain, Matrix input, Rng& rng) const {
   units::Measurement m;
   for (std::size_t l = 0; l < chain.units.size(); ++l) {
-    chain.means[l] = input_mean(input);
-    const Matrix c = centred(input, chain.means[l]);
+    chain.norms[l] = input_norm(input, l);
+    const Matrix c = normalised(input, chain.norms[l]);
     chain.units[l]->calibrate(c, rng);
     chain.units[l]->measure(c, m, rng);
     input = std::move(m.output);
   }
 }
 
-void Context::calibrate(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input,
-                        Rng& rng) const {
-  unit.calibrate(centred(calibration_inputs(input), mean), rng);
+void Context::calibrate(units::Unit& unit, const InputNorm& norm, const Matrix& input, Rng& rng) const {
+  unit.calibrate(normalised(calibration_inputs(input), norm), rng);
 }
 
 double Context::fit_readout(const Matrix& train, const Matrix& test, Rng& rng, SoftmaxReadout* keep) const {

@@ -44,10 +44,22 @@
 
 namespace pib::train {
 
-// A deep PNN as the trainer sees it: units and the centring of each unit's input.
+// The digital map of a unit's input before its DAC: `mean` subtracted from every row, then each column
+// multiplied by its `gain` (empty: 1).
+struct InputNorm {
+  Eigen::RowVectorXd mean, gain;
+  static InputNorm zero(Eigen::Index dim) { return {Eigen::RowVectorXd::Zero(dim), {}}; }
+  // x mapped in place.
+  void apply_inplace(Matrix& x) const {
+    x.rowwise() -= mean;
+    if (gain.size() > 0) x.array().rowwise() *= gain.array();
+  }
+};
+
+// A deep PNN as the trainer sees it: units and the map of each unit's input.
 struct Chain {
   std::vector<std::unique_ptr<units::Unit>> units;
-  std::vector<Eigen::RowVectorXd> means;  // subtracted from unit l's input before its DAC
+  std::vector<InputNorm> norms;  // applied to unit l's input before its DAC
 };
 
 // A digital map a method applies to raw inputs before the first unit (empty: none), e.g. forward-forward's
@@ -84,9 +96,11 @@ struct UnitTrainer {
   Rng before_deploy;  // the generator as the last pib_step's deploy found it (to program the device again)
 };
 
-// x with `mean` subtracted from every row.
-inline Matrix centred(const Eigen::Ref<const Matrix>& x, const Eigen::RowVectorXd& mean) {
-  return x.rowwise() - mean;
+// x mapped by `norm`.
+inline Matrix normalised(const Eigen::Ref<const Matrix>& x, const InputNorm& norm) {
+  Matrix out = x;
+  norm.apply_inplace(out);
+  return out;
 }
 
 class Context {
@@ -99,25 +113,27 @@ class Context {
   Rng stream(Stream stream, std::uint64_t index = 0) const { return Rng::derive(cfg.seed, stream, index); }
 
   // Fresh units of the resolved configs: the devices (units::build_chain), or ideal models of the same
-  // configs with the same unit seeds. Every mean starts at zero.
+  // configs with the same unit seeds. Every input map starts as the identity.
   Chain make_chain(bool ideal) const;
   // The device of unit l alone, as make_chain(false) builds it.
   std::unique_ptr<units::Unit> make_unit(std::size_t l) const;
 
-  // The mean of `input`'s rows when center_inputs is set, else zero.
-  Eigen::RowVectorXd input_mean(const Matrix& input) const;
-  // Measures `input` (split-sized, uncentred) through one unit in chunks of eval_batch rows, centred by
-  // `mean`; returns the outputs (or the responses when `responses`).
-  Matrix measure_split(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input, Rng& rng,
+  // The input map of unit l from its training inputs `input`: their row mean when center_inputs is set
+  // (else zero) and, when standardize_inputs is set and l > 0, the reciprocal of each column's standard
+  // deviation (1 for a column below 1e-12).
+  InputNorm input_norm(const Matrix& input, std::size_t l) const;
+  // Measures `input` (split-sized, unmapped) through one unit in chunks of eval_batch rows, mapped by
+  // `norm`; returns the outputs (or the responses when `responses`).
+  Matrix measure_split(units::Unit& unit, const InputNorm& norm, const Matrix& input, Rng& rng,
                        bool responses = false) const;
   // The calibration rows of `input` (a train-split-aligned matrix; default: the training inputs).
   Matrix calibration_inputs(const Matrix& input) const;
   Matrix calibration_inputs() const { return calibration_inputs(data.train.features); }
-  // Centring and calibration of every unit of `chain` on `input` (calibration inputs, already mapped as the
-  // chain's first unit expects), measured through the chain unit by unit: each unit's mean is its input's.
+  // Input maps and calibration of every unit of `chain` on `input` (calibration inputs, already mapped as
+  // the chain's first unit expects), measured through the chain unit by unit: each unit's map is its input's.
   void calibrate_chain(Chain& chain, Matrix input, Rng& rng) const;
-  // Calibration pass on the calibration rows of `input` (a train-split-aligned matrix), centred by `mean`.
-  void calibrate(units::Unit& unit, const Eigen::RowVectorXd& mean, const Matrix& input, Rng& rng) const;
+  // Calibration pass on the calibration rows of `input` (a train-split-aligned matrix), mapped by `norm`.
+  void calibrate(units::Unit& unit, const InputNorm& norm, const Matrix& input, Rng& rng) const;
   // A readout fitted on train-split-aligned features, scored on test-split-aligned ones; kept in `keep`.
   double fit_readout(const Matrix& train, const Matrix& test, Rng& rng, SoftmaxReadout* keep = nullptr) const;
   // One supervised PIB step of `t.unit` on the centred unit input t.input and the centred global input

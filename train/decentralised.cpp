@@ -65,8 +65,8 @@ struct RankState {
   int rank = 0;
   int ranks = 1;
   std::unique_ptr<units::Unit> unit;
-  Eigen::RowVectorXd mean;  // the centring of the unit's training inputs
-  Matrix received;          // the unit's training inputs from the init pass (rank > 0)
+  InputNorm norm;   // the map of the unit's training inputs
+  Matrix received;  // the unit's training inputs from the init pass (rank > 0)
   const Matrix* input = nullptr;
   std::array<Traffic, 4> sent{};
   std::array<double, 3> wall_s{};  // init, training, evaluation
@@ -152,11 +152,11 @@ void init_rank(Context& ctx, Link& link, RankState& s) {
     s.input = &s.received;
   }
   Rng rng = ctx.stream(Stream::rank_init, static_cast<std::uint64_t>(s.rank));
-  s.mean = ctx.input_mean(*s.input);
-  ctx.calibrate(*s.unit, s.mean, *s.input, rng);
+  s.norm = ctx.input_norm(*s.input, static_cast<std::size_t>(s.rank));
+  ctx.calibrate(*s.unit, s.norm, *s.input, rng);
   if (s.rank + 1 < s.ranks) {
     auto w = open_message(Kind::features, s.rank, Phase::init);
-    write_matrix(w, ctx.measure_split(*s.unit, s.mean, *s.input, rng));
+    write_matrix(w, ctx.measure_split(*s.unit, s.norm, *s.input, rng));
     link.send(s.rank + 1, Phase::init, w.finish());
   }
   s.wall_s[0] = seconds_since(start);
@@ -246,7 +246,7 @@ void train_rank(Context& ctx, const RunOptions& o, RankState& s) {
       Rng again = c.before_deploy;
       unit.deploy(t.params, again);
       again = c.before_calibration;
-      ctx.calibrate(unit, s.mean, *s.input, again);
+      ctx.calibrate(unit, s.norm, *s.input, again);
       if (again.state() != c.rng.state())  // the calibration drew another number of values
         raise<StateError>("rank ", s.rank, ": resuming from ", checkpoint_file(o, s.rank).string(),
                           " does not reproduce the calibration the run did after epoch ", c.epochs_done);
@@ -260,9 +260,9 @@ void train_rank(Context& ctx, const RunOptions& o, RankState& s) {
   Rng& rng = c.rng;
   long step = per_epoch * c.epochs_done;
   for (int epoch = c.epochs_done; epoch < s.epochs; ++epoch) {
-    const EpochStats stats = pib_epoch(ctx, t, *s.input, s.mean, batches, step, total, rng, nullptr);
+    const EpochStats stats = pib_epoch(ctx, t, *s.input, s.norm, batches, step, total, rng, nullptr);
     c.before_calibration = rng;
-    ctx.calibrate(unit, s.mean, *s.input, rng);
+    ctx.calibrate(unit, s.norm, *s.input, rng);
     s.last_epoch = stats;
     if (!o.checkpoint_dir.empty()) {
       c.epochs_done = epoch + 1;
@@ -306,10 +306,10 @@ void evaluate_rank(Context& ctx, Link& link, RankState& s) {
     test_in = &received_test;
   }
   Rng rng = ctx.stream(Stream::rank_evaluation, static_cast<std::uint64_t>(s.rank));
-  const auto mean = ctx.input_mean(*train_in);
-  ctx.calibrate(unit, mean, *train_in, rng);
-  const Matrix out_train = ctx.measure_split(unit, mean, *train_in, rng);
-  const Matrix out_test = ctx.measure_split(unit, mean, *test_in, rng);
+  const auto norm = ctx.input_norm(*train_in, static_cast<std::size_t>(s.rank));
+  ctx.calibrate(unit, norm, *train_in, rng);
+  const Matrix out_train = ctx.measure_split(unit, norm, *train_in, rng);
+  const Matrix out_test = ctx.measure_split(unit, norm, *test_in, rng);
   if (s.rank + 1 < s.ranks) {
     auto w = open_message(Kind::features, s.rank, Phase::evaluation);
     write_matrix(w, out_train);

@@ -35,10 +35,10 @@ struct PipelineOut {
 // schedule; `stage` names it in records ("pib", "pib_ideal"). Sets result.raw_speckle_readout when asked.
 PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage);
 
-// One epoch of PIB steps of t.unit on its stored inputs `input` (train-split-aligned, uncentred; centred by
-// `mean`), minibatches from `batches`. `step` counts steps across epochs for the learning-rate schedule over
+// One epoch of PIB steps of t.unit on its stored inputs `input` (train-split-aligned, unmapped; mapped by
+// `norm`), minibatches from `batches`. `step` counts steps across epochs for the learning-rate schedule over
 // `total` steps; `every_20_steps` (may be empty) sees the running means every 20 steps.
-EpochStats pib_epoch(Context& ctx, UnitTrainer& t, const Matrix& input, const Eigen::RowVectorXd& mean,
+EpochStats pib_epoch(Context& ctx, UnitTrainer& t, const Matrix& input, const InputNorm& norm,
                      data::MiniBatcher& batches, long& step, long total, Rng& rng,
                      const std::function<void(const EpochStats&)>& every_20_steps);
 

@@ -30,16 +30,16 @@ void run_fault(Context& ctx, PipelineOut& dev) {
   Matrix te = f == 0 ? ctx.data.test.features : dev.test[f - 1];
   Matrix tr = f == 0 ? ctx.data.train.features : dev.train[f - 1];
   for (std::size_t l = f; l < L; ++l)
-    te = ctx.measure_split(*dev.chain.units[l], dev.chain.means[l], te, rng);
+    te = ctx.measure_split(*dev.chain.units[l], dev.chain.norms[l], te, rng);
   ctx.result.after_fault = dev.readout.accuracy(te, ctx.data.test.labels);
-  tr = ctx.measure_split(*dev.chain.units[f], dev.chain.means[f], tr, rng);
-  te = ctx.measure_split(*dev.chain.units[f], dev.chain.means[f],
+  tr = ctx.measure_split(*dev.chain.units[f], dev.chain.norms[f], tr, rng);
+  te = ctx.measure_split(*dev.chain.units[f], dev.chain.norms[f],
                          f == 0 ? ctx.data.test.features : dev.test[f - 1], rng);
   {
     Matrix tr2 = tr, te2 = te;
     for (std::size_t l = f + 1; l < L; ++l) {
-      tr2 = ctx.measure_split(*dev.chain.units[l], dev.chain.means[l], tr2, rng);
-      te2 = ctx.measure_split(*dev.chain.units[l], dev.chain.means[l], te2, rng);
+      tr2 = ctx.measure_split(*dev.chain.units[l], dev.chain.norms[l], tr2, rng);
+      te2 = ctx.measure_split(*dev.chain.units[l], dev.chain.norms[l], te2, rng);
     }
     ctx.result.after_fault_readout_refit = ctx.fit_readout(tr2, te2, rng);
   }
@@ -51,12 +51,12 @@ void run_fault(Context& ctx, PipelineOut& dev) {
   // Recovery: PIB-retrain the later units on the corrupted measured features, then refit the readout.
   for (std::size_t l = f + 1; l < L; ++l) {
     Unit& unit = *dev.chain.units[l];
-    dev.chain.means[l] = ctx.input_mean(tr);
-    ctx.calibrate(unit, dev.chain.means[l], tr, rng);
+    dev.chain.norms[l] = ctx.input_norm(tr, l);
+    ctx.calibrate(unit, dev.chain.norms[l], tr, rng);
     train_unit(ctx, dev.chain, l, tr, ctx.cfg.fault_recovery_epochs, "fault_recovery", rng,
                [](int) { return std::optional<double>(); });
-    tr = ctx.measure_split(unit, dev.chain.means[l], tr, rng);
-    te = ctx.measure_split(unit, dev.chain.means[l], te, rng);
+    tr = ctx.measure_split(unit, dev.chain.norms[l], tr, rng);
+    te = ctx.measure_split(unit, dev.chain.norms[l], te, rng);
   }
   ctx.result.after_recovery = ctx.fit_readout(tr, te, rng);
   ctx.record({{"type", "fault_recovery"}, {"after_recovery", *ctx.result.after_recovery}});

@@ -71,7 +71,7 @@ std::vector<TrainedMethod> train_phyll(Context& ctx) {
     adams.emplace_back(u->parameter_count(), s.optimizer);
     params.push_back(u->parameters());
   }
-  // Centring and calibration on the neutral embedding of the calibration rows.
+  // Input maps and calibration on the neutral embedding of the calibration rows.
   const Matrix cal = embed(ctx.calibration_inputs(), nullptr);
   auto calibrate = [&] { ctx.calibrate_chain(*chain, cal, rng); };
 
@@ -99,8 +99,8 @@ std::vector<TrainedMethod> train_phyll(Context& ctx) {
       in_neg = embed(b.features, &wrong);
       for (std::size_t l = 0; l < L; ++l) {
         auto& u = *chain->units[l];
-        u.measure(centred(in_pos, chain->means[l]), pos, rng);
-        u.measure(centred(in_neg, chain->means[l]), neg, rng);
+        u.measure(normalised(in_pos, chain->norms[l]), pos, rng);
+        u.measure(normalised(in_neg, chain->norms[l]), neg, rng);
         loss += goodness_loss(pos.output, s.threshold, -1.0, dz_pos) +
                 goodness_loss(neg.output, s.threshold, 1.0, dz_neg);
         grad.resize(u.parameter_count());
@@ -125,8 +125,8 @@ std::vector<TrainedMethod> train_phyll(Context& ctx) {
   // The readout on the last unit's measured features of the neutral embedding.
   Matrix tr = embed(train_x, nullptr), te = embed(ctx.data.test.features, nullptr);
   for (std::size_t l = 0; l < L; ++l) {
-    tr = ctx.measure_split(*chain->units[l], chain->means[l], tr, rng);
-    te = ctx.measure_split(*chain->units[l], chain->means[l], te, rng);
+    tr = ctx.measure_split(*chain->units[l], chain->norms[l], tr, rng);
+    te = ctx.measure_split(*chain->units[l], chain->norms[l], te, rng);
   }
   SoftmaxReadout readout;
   const double accuracy = ctx.fit_readout(tr, te, rng, &readout);

@@ -183,7 +183,7 @@ void run_generalisation(Context& ctx, const std::string& method, Chain& chain, c
   auto logits_of = [&](const Matrix& x) {  // x measured through the trained devices, then the readout
     Matrix in = input_map ? input_map(x) : x;
     for (std::size_t l = 0; l < chain.units.size(); ++l)
-      in = ctx.measure_split(*chain.units[l], chain.means[l], in, measure_rng);
+      in = ctx.measure_split(*chain.units[l], chain.norms[l], in, measure_rng);
     return readout.logits(in);
   };
   const auto& train_x = ctx.data.train.features;

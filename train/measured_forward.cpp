@@ -52,7 +52,7 @@ double MeasuredForwardTrainer::step(const Matrix& x, const std::vector<int>& lab
   const Eigen::Index k = ctx_.n_classes;
   const Matrix* in = &x;
   for (std::size_t l = 0; l < L; ++l) {
-    in_[l] = centred(*in, chain_->means[l]);
+    in_[l] = normalised(*in, chain_->norms[l]);
     chain_->units[l]->measure(in_[l], m_[l], rng);
     in = &m_[l].output;
   }
@@ -90,6 +90,8 @@ double MeasuredForwardTrainer::step(const Matrix& x, const std::vector<int>& lab
       twin_grad_.resize(twin.parameter_count());
       const Matrix* unpooled = m_[l].pre_pool.size() > 0 ? &m_[l].pre_pool : nullptr;
       twin.backward(params_[l], in_[l], m_[l].output, dz_[l], twin_grad_, &dz_[l - 1], unpooled);
+      const auto& gain = chain_->norms[l].gain;  // through unit l's fixed input map
+      if (gain.size() > 0) dz_[l - 1].array().rowwise() *= gain.array();
     }
     update(l, lr_scale, rng);
   }
@@ -107,7 +109,7 @@ void MeasuredForwardTrainer::update(std::size_t l, double lr_scale, Rng& rng) {
 Matrix MeasuredForwardTrainer::features(const Matrix& x, Rng& rng) {
   Matrix in = x;
   for (std::size_t l = 0; l < chain_->units.size(); ++l)
-    in = ctx_.measure_split(*chain_->units[l], chain_->means[l], in, rng);
+    in = ctx_.measure_split(*chain_->units[l], chain_->norms[l], in, rng);
   return in;
 }
 

@@ -38,7 +38,7 @@ class MeasuredForwardTrainer {
   // `feedback_rng`, with twin the twins from the unit configs.
   MeasuredForwardTrainer(Context& ctx, Feedback feedback, const MethodSettings& settings, Rng& feedback_rng);
 
-  // Centring means and calibration of every unit on the calibration rows, measured through the chain.
+  // Input maps and calibration of every unit on the calibration rows, measured through the chain.
   void calibrate(Rng& rng);
   // One step on raw inputs x (n x features) with labels; returns the batch's cross-entropy (pib_alignment:
   // its PIB loss).

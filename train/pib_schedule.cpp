@@ -26,8 +26,8 @@ double validation_score(const Context& ctx, Chain& chain, std::size_t l, const M
                         const Matrix& val_input) {
   Rng rng = ctx.stream(Stream::evaluation, l);
   Unit& unit = *chain.units[l];
-  const Matrix tr = ctx.measure_split(unit, chain.means[l], input, rng);
-  const Matrix va = ctx.measure_split(unit, chain.means[l], val_input, rng);
+  const Matrix tr = ctx.measure_split(unit, chain.norms[l], input, rng);
+  const Matrix va = ctx.measure_split(unit, chain.norms[l], val_input, rng);
   SoftmaxReadout r;
   r.fit(tr, ctx.data.train.labels, ctx.n_classes, ctx.cfg.readout, rng);
   return r.accuracy(va, ctx.validation.labels);
@@ -48,10 +48,10 @@ void parallel_task(Context& ctx, Chain& chain, std::size_t l, const std::string&
   auto upstream = [&](const Matrix& x, Matrix& in_centred) {
     in_centred = x;
     for (std::size_t j = 0; j < l; ++j) {
-      chain.units[j]->measure(centred(in_centred, chain.means[j]), up, rng);
+      chain.units[j]->measure(normalised(in_centred, chain.norms[j]), up, rng);
       in_centred = up.output;
     }
-    in_centred.rowwise() -= chain.means[l];
+    chain.norms[l].apply_inplace(in_centred);
   };
   const Matrix cal_raw = ctx.calibration_inputs();
   for (int epoch = 0; epoch < epochs; ++epoch) {
@@ -79,17 +79,17 @@ void parallel_task(Context& ctx, Chain& chain, std::size_t l, const std::string&
   }
 }
 
-// The parallel schedule: an initialisation pass (centring and calibration of every unit on the initial
+// The parallel schedule: an initialisation pass (input maps and calibration of every unit on the initial
 // upstream outputs), then one oneTBB task per unit. Task l owns unit l's optimiser and writes only unit l
 // (deploy, calibrate); it measures the upstream units concurrently with their own tasks (allowed by the
-// Unit contract). chain.means is read-only while the tasks run.
+// Unit contract). chain.norms is read-only while the tasks run.
 void train_parallel(Context& ctx, Chain& chain, const std::string& stage) {
   Rng init_rng = ctx.stream(Stream::calibration, 1);
   Matrix in = ctx.data.train.features;
   for (std::size_t l = 0; l < chain.units.size(); ++l) {
-    chain.means[l] = ctx.input_mean(in);
-    ctx.calibrate(*chain.units[l], chain.means[l], in, init_rng);
-    if (l + 1 < chain.units.size()) in = ctx.measure_split(*chain.units[l], chain.means[l], in, init_rng);
+    chain.norms[l] = ctx.input_norm(in, l);
+    ctx.calibrate(*chain.units[l], chain.norms[l], in, init_rng);
+    if (l + 1 < chain.units.size()) in = ctx.measure_split(*chain.units[l], chain.norms[l], in, init_rng);
   }
   tbb::task_group group;
   for (std::size_t l = 0; l < chain.units.size(); ++l)
@@ -99,7 +99,7 @@ void train_parallel(Context& ctx, Chain& chain, const std::string& stage) {
 
 }  // namespace
 
-EpochStats pib_epoch(Context& ctx, UnitTrainer& t, const Matrix& input, const Eigen::RowVectorXd& mean,
+EpochStats pib_epoch(Context& ctx, UnitTrainer& t, const Matrix& input, const InputNorm& norm,
                      data::MiniBatcher& batches, long& step, long total, Rng& rng,
                      const std::function<void(const EpochStats&)>& every_20_steps) {
   EpochStats stats;
@@ -112,9 +112,10 @@ EpochStats pib_epoch(Context& ctx, UnitTrainer& t, const Matrix& input, const Ei
     xb.resize(rows, ctx.data.num_features());
     for (Eigen::Index i = 0; i < rows; ++i) {
       const auto r = static_cast<Eigen::Index>(b.indices[static_cast<std::size_t>(i)]);
-      t.input.row(i) = input.row(r) - mean;
+      t.input.row(i) = input.row(r);
       xb.row(i) = b.features.row(i) - ctx.x_mean;
     }
+    norm.apply_inplace(t.input);
     stats.add(ctx.pib_step(t, xb, b.labels, ctx.lr_scale(step++, total), rng));
     if (stats.count % 20 == 0 && every_20_steps) every_20_steps(stats);
   }
@@ -140,15 +141,15 @@ std::pair<int, std::optional<double>> train_unit(Context& ctx, Chain& chain, std
     if (val_input && ctx.cfg.validation.patience > 0 && epoch - best_epoch >= ctx.cfg.validation.patience)
       break;
     trained = epoch + 1;
-    if (epoch > 0) ctx.calibrate(unit, chain.means[l], input, rng);
-    const EpochStats stats = pib_epoch(ctx, t, input, chain.means[l], batches, step, total, rng,
+    if (epoch > 0) ctx.calibrate(unit, chain.norms[l], input, rng);
+    const EpochStats stats = pib_epoch(ctx, t, input, chain.norms[l], batches, step, total, rng,
                                        [&](const EpochStats& running) {
                                          ctx.progress({stage, static_cast<int>(l), epoch, epochs, running.count,
                                                        static_cast<int>(batches.batches_per_epoch()), 0,
                                                        running.i_xz / running.count,
                                                        running.i_yz / running.count, std::nullopt});
                                        });
-    ctx.calibrate(unit, chain.means[l], input, rng);
+    ctx.calibrate(unit, chain.norms[l], input, rng);
     const auto acc = after_epoch(epoch + 1);
     auto rec = stats.to_json();
     rec["type"] = "epoch";
@@ -180,7 +181,7 @@ std::pair<int, std::optional<double>> train_unit(Context& ctx, Chain& chain, std
                         {"validation_accuracy_by_epoch", scores}};
   if (best_epoch != trained) {  // back to the best epoch's parameters: programmed again, recalibrated
     unit.deploy(best_params, rng);
-    ctx.calibrate(unit, chain.means[l], input, rng);
+    ctx.calibrate(unit, chain.norms[l], input, rng);
     rec["validation_accuracy_redeployed"] = validation_score(ctx, chain, l, input, *val_input);
   }
   ctx.record(rec);
@@ -199,11 +200,11 @@ PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage) {
   const bool select = ctx.cfg.validation.enabled();
   for (std::size_t l = 0; l < L; ++l) {
     Unit& unit = *out.chain.units[l];
-    out.chain.means[l] = ctx.input_mean(in_train);
-    ctx.calibrate(unit, out.chain.means[l], in_train, rng);
+    out.chain.norms[l] = ctx.input_norm(in_train, l);
+    ctx.calibrate(unit, out.chain.norms[l], in_train, rng);
     if (l == 0 && !ideal && ctx.cfg.compare_raw_readout && unit.has_raw_response()) {
-      const Matrix s_train = ctx.measure_split(unit, out.chain.means[0], in_train, rng, true);
-      const Matrix s_test = ctx.measure_split(unit, out.chain.means[0], in_test, rng, true);
+      const Matrix s_train = ctx.measure_split(unit, out.chain.norms[0], in_train, rng, true);
+      const Matrix s_test = ctx.measure_split(unit, out.chain.norms[0], in_test, rng, true);
       ctx.result.raw_speckle_readout = ctx.fit_readout(s_train, s_test, rng);
       ctx.record({{"type", "baseline"},
                   {"name", "raw_speckle_readout"},
@@ -214,8 +215,8 @@ PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage) {
           ctx, out.chain, l, in_train, ctx.cfg.epochs_of(l), stage, rng,
           [&](int) -> std::optional<double> {
             if (!ctx.cfg.track_readout_every_epoch) return std::nullopt;
-            const Matrix tr = ctx.measure_split(unit, out.chain.means[l], in_train, rng);
-            const Matrix te = ctx.measure_split(unit, out.chain.means[l], in_test, rng);
+            const Matrix tr = ctx.measure_split(unit, out.chain.norms[l], in_train, rng);
+            const Matrix te = ctx.measure_split(unit, out.chain.norms[l], in_test, rng);
             const double acc = ctx.fit_readout(tr, te, rng);
             out.accuracy_by_epochs[l].push_back(acc);
             return acc;
@@ -226,8 +227,8 @@ PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage) {
         out.validation_accuracy.push_back(*score);
       }
     }
-    out.train.push_back(ctx.measure_split(unit, out.chain.means[l], in_train, rng));
-    out.test.push_back(ctx.measure_split(unit, out.chain.means[l], in_test, rng));
+    out.train.push_back(ctx.measure_split(unit, out.chain.norms[l], in_train, rng));
+    out.test.push_back(ctx.measure_split(unit, out.chain.norms[l], in_test, rng));
     const bool last = l + 1 == L;
     out.unit_accuracy.push_back(
         ctx.fit_readout(out.train.back(), out.test.back(), rng, last ? &out.readout : nullptr));
@@ -239,7 +240,7 @@ PipelineOut pib_pipeline(Context& ctx, bool ideal, const std::string& stage) {
                   out.unit_accuracy.back()});
     in_train = out.train.back();
     in_test = out.test.back();
-    if (select && l + 1 < L) in_val = ctx.measure_split(unit, out.chain.means[l], in_val, rng);
+    if (select && l + 1 < L) in_val = ctx.measure_split(unit, out.chain.norms[l], in_val, rng);
   }
   return out;
 }

@@ -58,12 +58,12 @@ void run_ssl(Context& ctx) {
   const int iters = ctx.cfg.ssl.iterations_per_unit;
   for (std::size_t l = 0; l < L; ++l) {
     Unit& unit = *chain.units[l];
-    chain.means[l] = ctx.input_mean(in_train);
-    ctx.calibrate(unit, chain.means[l], in_train, rng);
+    chain.norms[l] = ctx.input_norm(in_train, l);
+    ctx.calibrate(unit, chain.norms[l], in_train, rng);
     UnitTrainer t(unit, ctx.cfg.optimizer);
     auto run_probe = [&] {
-      const Matrix tr = ctx.measure_split(unit, chain.means[l], in_probe, rng);
-      const Matrix te = ctx.measure_split(unit, chain.means[l], in_test, rng);
+      const Matrix tr = ctx.measure_split(unit, chain.norms[l], in_probe, rng);
+      const Matrix te = ctx.measure_split(unit, chain.norms[l], in_test, rng);
       const double acc = probe(tr, te);
       ctx.result.probe_accuracy_by_iteration.emplace_back(global_iteration, acc);
       if (!ctx.result.probe_accuracy_random_init) ctx.result.probe_accuracy_random_init = acc;
@@ -86,13 +86,13 @@ void run_ssl(Context& ctx) {
       t.input = v1;
       t.input2 = v2;
       for (std::size_t j = 0; j < l; ++j) {
-        chain.units[j]->measure(centred(t.input, chain.means[j]), t.m, rng);
+        chain.units[j]->measure(normalised(t.input, chain.norms[j]), t.m, rng);
         t.input = t.m.output;
-        chain.units[j]->measure(centred(t.input2, chain.means[j]), t.m2, rng);
+        chain.units[j]->measure(normalised(t.input2, chain.norms[j]), t.m2, rng);
         t.input2 = t.m2.output;
       }
-      t.input.rowwise() -= chain.means[l];
-      t.input2.rowwise() -= chain.means[l];
+      chain.norms[l].apply_inplace(t.input);
+      chain.norms[l].apply_inplace(t.input2);
       const auto bt =
           bottleneck::BatchTargets::self_supervised(x1, x2, ctx.sigma_x, ctx.pib.alpha, ctx.pib.estimator);
       unit.measure(t.input, t.m, rng);
@@ -110,7 +110,7 @@ void run_ssl(Context& ctx) {
       i_z1z2 += terms.i_z1z2;
       ++global_iteration;
       if ((it + 1) % ctx.cfg.ssl.probe_every == 0 || it + 1 == iters) {
-        ctx.calibrate(unit, chain.means[l], in_train, rng);
+        ctx.calibrate(unit, chain.norms[l], in_train, rng);
         acc = run_probe();
         auto rec = stats.to_json();
         rec["type"] = "probe";
@@ -126,9 +126,9 @@ void run_ssl(Context& ctx) {
       }
     }
     if (l + 1 < L) {
-      in_probe = ctx.measure_split(unit, chain.means[l], in_probe, rng);
-      in_test = ctx.measure_split(unit, chain.means[l], in_test, rng);
-      in_train = ctx.measure_split(unit, chain.means[l], in_train, rng);
+      in_probe = ctx.measure_split(unit, chain.norms[l], in_probe, rng);
+      in_test = ctx.measure_split(unit, chain.norms[l], in_test, rng);
+      in_train = ctx.measure_split(unit, chain.norms[l], in_train, rng);
     }
   }
 }

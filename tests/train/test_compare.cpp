@@ -153,8 +153,13 @@ TEST_CASE("DFA's signal to the first unit aligns with the true gradient as it tr
 
 TEST_CASE("physics-aware training with exact twins hands each unit the true dL/dZ", "[train][pat]") {
   // Noise-free digital units: the twins are exact, so the signal to unit 0 is the loss's derivative with
-  // respect to unit 0's output, checked by central differences through unit 1's model and the head.
-  const auto cfg = pib::train::TrainConfig::from_json(digital_config());
+  // respect to unit 0's output, checked by central differences through unit 1's input map and model and
+  // the head; with standardize_inputs the map scales each feature.
+  const bool standardize = GENERATE(false, true);
+  CAPTURE(standardize);
+  auto config = digital_config();
+  config["standardize_inputs"] = standardize;
+  const auto cfg = pib::train::TrainConfig::from_json(config);
   pib::train::Context ctx(cfg, {});
   Rng unused(5), rng(6);
   pib::train::MeasuredForwardTrainer pat(ctx, pib::train::Feedback::twin, cfg.pat, unused);
@@ -165,13 +170,14 @@ TEST_CASE("physics-aware training with exact twins hands each unit the true dL/d
   pat.step(x, y, 1.0, rng);  // the head leaves zero
   const auto head = pat.head();
   const Eigen::VectorXd params1 = pat.chain().units[1]->parameters();
-  const Eigen::RowVectorXd mean1 = pat.chain().means[1];
+  const pib::train::InputNorm norm1 = pat.chain().norms[1];
+  REQUIRE((norm1.gain.size() > 0) == standardize);
   batch(ctx, 40, 40, x, y);
   pat.step(x, y, 1.0, rng);
   const auto layer1 = pib::units::IdealLayer::from_unit_config(ctx.unit_configs[1], "units[1]");
   auto loss = [&](const Matrix& z0) {
     Matrix z1, g;
-    layer1.forward(params1, z0.rowwise() - mean1, z1);
+    layer1.forward(params1, pib::train::normalised(z0, norm1), z1);
     const Matrix logits = z1 * head.weights() + head.bias().replicate(z1.rows(), 1);
     return pib::train::softmax_cross_entropy(logits, y, g);
   };

@@ -11,6 +11,8 @@
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "tests/train/small_config.hpp"
+#include "tests/units/random_inputs.hpp"
+#include "train/context.hpp"
 #include "train/optimizer.hpp"
 #include "train/readout.hpp"
 #include "train/trainer.hpp"
@@ -326,6 +328,45 @@ TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train]
   CHECK(*res.bp_ideal > 0.3);
   CHECK(std::abs(*res.bp_deployed - *res.bp_ideal) < 0.01);
   CHECK(res.bp_deployed_readout_refit);
+}
+
+TEST_CASE("standardize_inputs scales the inputs of the units after the first, in PIB and in backprop alike",
+          "[train][backprop]") {
+  auto j = mnist1d_config();
+  j["standardize_inputs"] = true;
+  const auto cfg = pib::train::TrainConfig::from_json(j);
+  const pib::train::Context ctx(cfg, {});
+  pib::Rng rng(5);
+  pib::units::Matrix x = pib::units::testing::uniform_matrix(200, 4, rng);
+  x.col(1) *= 100.0;
+  x.col(2).setConstant(3.0);  // no spread: centred, left unscaled
+  const auto first = ctx.input_norm(x, 0), later = ctx.input_norm(x, 1);
+  CHECK(first.gain.size() == 0);  // unit 0's input is the data set's
+  const pib::units::Matrix y = pib::train::normalised(x, later);
+  for (Eigen::Index c = 0; c < y.cols(); ++c) {
+    CAPTURE(c);
+    CHECK(std::abs(y.col(c).mean()) < 1e-9);
+    const double sd = std::sqrt(y.col(c).array().square().mean());
+    CHECK(sd == Approx(c == 2 ? 0.0 : 1.0).margin(1e-9));
+  }
+
+  // Backprop in silico trains with the same maps the devices are measured with: on ideal chips the
+  // deployed network scores what the in-silico one did.
+  auto ideal_unit = [](int out) {
+    auto u = nlohmann::json::parse(R"({"kind": "memristor_dense", "time_scale": 1e9, "prog_sigma_uS": 0,
+        "read_sigma_rel": 0, "d2d_sigma_rel": 0, "adc_gain_sigma_rel": 0, "adc_offset_sigma_lsb": 0,
+        "iv_nonlinearity": 0, "ir_drop": 0, "levels": 1048576, "dac_bits": 24, "adc_bits": 24,
+        "adc_headroom": 2})");
+    u["output_dim"] = out;
+    return u;
+  };
+  j["units"] = nlohmann::json::array({ideal_unit(32), ideal_unit(24)});
+  j["epochs_per_unit"] = 1;
+  j["backprop"] = {{"enabled", true}, {"epochs", 20}, {"batch_size", 50}, {"optimizer", {{"lr", 0.003}}}};
+  const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(res.bp_ideal);
+  CHECK(*res.bp_ideal > 0.3);
+  CHECK(std::abs(*res.bp_deployed - *res.bp_ideal) < 0.01);
 }
 
 TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later units recovers",
