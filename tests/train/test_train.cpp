@@ -10,6 +10,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "common/run_dir.hpp"
 #include "tests/train/small_config.hpp"
 #include "tests/units/random_inputs.hpp"
 #include "train/context.hpp"
@@ -367,6 +368,22 @@ TEST_CASE("standardize_inputs scales the inputs of the units after the first, in
   REQUIRE(res.bp_ideal);
   CHECK(*res.bp_ideal > 0.3);
   CHECK(std::abs(*res.bp_deployed - *res.bp_ideal) < 0.01);
+}
+
+TEST_CASE("the deep configs chain their units; the MNIST-1D one trains both", "[train]") {
+  const std::string dir = std::string(PIB_SOURCE_DIR) + "/configs/";
+  const auto optical =
+      pib::train::TrainConfig::from_json(pib::read_json_file(dir + "fashion_optical_deep.json"));
+  CHECK(optical.units.size() == 2);
+  auto j = pib::read_json_file(dir + "mnist1d_memristor_deep.json");
+  const auto deep = pib::train::TrainConfig::from_json(j);
+  CHECK(deep.standardize_inputs);
+  j["data"]["train_subset"] = 600;  // a short run of the whole config: the second conv unit takes the first's
+  j["epochs_per_unit"] = 2;         // pooled channels as its input
+  j["calibration_samples"] = 200;
+  const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(res.unit_readout_accuracy.size() == 2);
+  CHECK(res.unit_readout_accuracy[1] > 0.3);  // chance is 0.1
 }
 
 TEST_CASE("fault experiment: broken ADC channels cost accuracy, retraining later units recovers",
