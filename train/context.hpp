@@ -136,7 +136,7 @@ class Context {
   void calibrate(units::Unit& unit, const InputNorm& norm, const Matrix& input, Rng& rng) const;
   // A readout fitted on train-split-aligned features, scored on test-split-aligned ones; kept in `keep`.
   double fit_readout(const Matrix& train, const Matrix& test, Rng& rng, SoftmaxReadout* keep = nullptr) const;
-  // One supervised PIB step of `t.unit` on the centred unit input t.input and the centred global input
+  // One supervised PIB step of `t.unit` on the mapped unit input t.input and the centred global input
   // `xb` (Adam step scaled by `lr_scale`, then deploy).
   bottleneck::Terms pib_step(UnitTrainer& t, const Matrix& xb, const std::vector<int>& labels,
                              double lr_scale, Rng& rng) const;
