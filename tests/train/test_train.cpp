@@ -378,9 +378,10 @@ TEST_CASE("the deep configs parse; the MNIST-1D one trains both its units", "[tr
   auto j = pib::read_json_file(dir + "mnist1d_memristor_deep.json");
   const auto deep = pib::train::TrainConfig::from_json(j);
   CHECK(deep.standardize_inputs);
-  j["data"]["train_subset"] = 600;  // a short run of the whole config: the second conv unit takes the first's
-  j["epochs_per_unit"] = 2;         // pooled channels as its input
-  j["calibration_samples"] = 200;
+  j["data"]["train_subset"] = 300;  // a short run of the whole config: the second conv unit takes the first's
+  j["epochs_per_unit"] = 1;         // pooled channels as its input
+  j["calibration_samples"] = 100;
+  j["readout"]["epochs"] = 10;
   const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));
   REQUIRE(res.unit_readout_accuracy.size() == 2);
   CHECK(res.unit_readout_accuracy[1] > 0.3);  // chance is 0.1
