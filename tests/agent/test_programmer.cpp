@@ -36,7 +36,7 @@ TEST_CASE("device programmer: jobs run one at a time, in order, off the caller's
   CHECK(elsewhere.load());
 }
 
-TEST_CASE("device programmer: start returns while the job runs; wait rethrows its error",
+TEST_CASE("device programmer: start returns while the job runs, wait rethrows its error",
           "[agent][concurrency]") {
   DeviceProgrammer p;
   std::atomic<bool> release{false};

@@ -61,7 +61,7 @@ TEST_CASE("n well-separated points have entropy log2 n", "[bottleneck]") {
   }
 }
 
-TEST_CASE("I(Z; Z) = S(Z) for a 0/1 Gram matrix, whose Hadamard square is itself", "[bottleneck]") {
+TEST_CASE("I(Z, Z) = S(Z) for a 0/1 Gram matrix, whose Hadamard square is itself", "[bottleneck]") {
   const std::vector<int> labels{0, 0, 1, 2, 3, 3, 3, 1};
   const Matrix K = label_gram(labels, 4);
   for (double alpha : {0.5, 1.01, 2.0}) {
@@ -70,7 +70,7 @@ TEST_CASE("I(Z; Z) = S(Z) for a 0/1 Gram matrix, whose Hadamard square is itself
   }
 }
 
-TEST_CASE("entropy and mutual information are invariant to permuting samples; MI is symmetric",
+TEST_CASE("entropy and mutual information are invariant to permuting samples, MI is symmetric",
           "[bottleneck]") {
   pib::Rng rng(2);
   const Matrix Z = random_batch(rng, 20, 4);
@@ -94,7 +94,7 @@ TEST_CASE("entropy and mutual information are invariant to permuting samples; MI
   }
 }
 
-TEST_CASE("alpha = 2 closed form agrees with the spectrum; alpha -> 1 approaches von Neumann",
+TEST_CASE("alpha = 2 closed form agrees with the spectrum, alpha -> 1 approaches von Neumann",
           "[bottleneck]") {
   pib::Rng rng(3);
   const Matrix A = normalize_gram(gaussian_gram(random_batch(rng, 15, 3), 1.5));

@@ -85,7 +85,7 @@ TEST_CASE("feature entropy gradients match finite differences", "[bottleneck][fe
   }
 }
 
-TEST_CASE("with the linear kernel the feature path's I(Y; Z) and its gradient equal the n x n path's",
+TEST_CASE("with the linear kernel the feature path's I(Y, Z) and its gradient equal the n x n path's",
           "[bottleneck][features]") {
   pib::Rng rng(3);
   const Eigen::Index n = 60;

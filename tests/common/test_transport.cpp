@@ -8,7 +8,7 @@
 #include "common/error.hpp"
 #include "common/transport.hpp"
 
-TEST_CASE("local transport: messages arrive in order; a closed group wakes its receivers",
+TEST_CASE("local transport: messages arrive in order, a closed group wakes its receivers",
           "[common][transport][concurrency]") {
   auto g = pib::LocalTransport::group(3);
   g[0].send(2, "a");

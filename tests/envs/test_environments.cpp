@@ -398,7 +398,7 @@ TEST_CASE("step after termination is an error until reset", "[envs][errors]") {
   CHECK_NOTHROW(env->step(0));
 }
 
-TEST_CASE("a clone continues identically; state get/set round-trips", "[envs][state]") {
+TEST_CASE("a clone continues identically, state get/set round-trips", "[envs][state]") {
   for (const auto& id : checked_ids()) {
     INFO(id);
     const auto env = make(id);

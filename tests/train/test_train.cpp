@@ -331,7 +331,7 @@ TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train]
   CHECK(res.bp_deployed_readout_refit);
 }
 
-TEST_CASE("standardize_inputs scales the inputs of later units; backprop deploys with the same maps",
+TEST_CASE("standardize_inputs scales the inputs of later units, backprop deploys with the same maps",
           "[train][backprop]") {
   auto j = mnist1d_config();
   j["standardize_inputs"] = true;
@@ -370,7 +370,7 @@ TEST_CASE("standardize_inputs scales the inputs of later units; backprop deploys
   CHECK(std::abs(*res.bp_deployed - *res.bp_ideal) < 0.01);
 }
 
-TEST_CASE("the deep configs parse; the MNIST-1D one trains both its units", "[train]") {
+TEST_CASE("the deep configs parse, the MNIST-1D one trains both its units", "[train]") {
   const std::string dir = std::string(PIB_SOURCE_DIR) + "/configs/";
   const auto optical =
       pib::train::TrainConfig::from_json(pib::read_json_file(dir + "fashion_optical_deep.json"));
