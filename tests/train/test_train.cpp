@@ -54,6 +54,24 @@ nlohmann::json two_dense_units(int first, int second) {
   return nlohmann::json::array({unit(first), unit(second)});
 }
 
+// Crossbar settings without noise, variation or coarse quantisation: a chip as good as its ideal model.
+nlohmann::json ideal_chip() {
+  return nlohmann::json::parse(R"({"prog_sigma_uS": 0, "read_sigma_rel": 0, "d2d_sigma_rel": 0,
+      "adc_gain_sigma_rel": 0, "adc_offset_sigma_lsb": 0, "iv_nonlinearity": 0, "ir_drop": 0,
+      "levels": 1048576, "dac_bits": 24, "adc_bits": 24, "adc_headroom": 2})");
+}
+
+// Backprop in silico on config `j` (units on ideal chips) learns and scores the same once deployed.
+pib::train::TrainResult backprop_deploys_without_loss(nlohmann::json j) {
+  j["epochs_per_unit"] = 1;
+  j["backprop"] = {{"enabled", true}, {"epochs", 20}, {"batch_size", 50}, {"optimizer", {{"lr", 0.003}}}};
+  auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));
+  REQUIRE(res.bp_ideal);
+  CHECK(*res.bp_ideal > 0.3);
+  CHECK(std::abs(*res.bp_deployed - *res.bp_ideal) < 0.01);
+  return res;
+}
+
 }  // namespace
 
 TEST_CASE("Adam minimises a quadratic", "[train]") {
@@ -319,15 +337,8 @@ TEST_CASE("the raw-response readout runs for units whose response is a raw physi
 
 TEST_CASE("backprop in silico deploys onto an ideal chip without loss", "[train][backprop]") {
   auto j = mnist1d_config();
-  j["units"][0].update(nlohmann::json::parse(R"({"prog_sigma_uS": 0, "read_sigma_rel": 0, "d2d_sigma_rel": 0,
-      "adc_gain_sigma_rel": 0, "adc_offset_sigma_lsb": 0, "iv_nonlinearity": 0, "ir_drop": 0,
-      "levels": 1048576, "dac_bits": 24, "adc_bits": 24, "adc_headroom": 2})"));
-  j["epochs_per_unit"] = 1;
-  j["backprop"] = {{"enabled", true}, {"epochs", 20}, {"batch_size", 50}, {"optimizer", {{"lr", 0.003}}}};
-  const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));
-  REQUIRE(res.bp_ideal);
-  CHECK(*res.bp_ideal > 0.3);
-  CHECK(std::abs(*res.bp_deployed - *res.bp_ideal) < 0.01);
+  j["units"][0].update(ideal_chip());
+  const auto res = backprop_deploys_without_loss(j);
   CHECK(res.bp_deployed_readout_refit);
 }
 
@@ -353,21 +364,10 @@ TEST_CASE("standardize_inputs scales the inputs of later units, backprop deploys
 
   // Backprop in silico trains with the same maps the devices are measured with: on ideal chips the
   // deployed network scores what the in-silico one did.
-  auto ideal_unit = [](int out) {
-    auto u = nlohmann::json::parse(R"({"kind": "memristor_dense", "time_scale": 1e9, "prog_sigma_uS": 0,
-        "read_sigma_rel": 0, "d2d_sigma_rel": 0, "adc_gain_sigma_rel": 0, "adc_offset_sigma_lsb": 0,
-        "iv_nonlinearity": 0, "ir_drop": 0, "levels": 1048576, "dac_bits": 24, "adc_bits": 24,
-        "adc_headroom": 2})");
-    u["output_dim"] = out;
-    return u;
-  };
-  j["units"] = nlohmann::json::array({ideal_unit(32), ideal_unit(24)});
-  j["epochs_per_unit"] = 1;
-  j["backprop"] = {{"enabled", true}, {"epochs", 20}, {"batch_size", 50}, {"optimizer", {{"lr", 0.003}}}};
-  const auto res = pib::train::run_training(pib::train::TrainConfig::from_json(j));
-  REQUIRE(res.bp_ideal);
-  CHECK(*res.bp_ideal > 0.3);
-  CHECK(std::abs(*res.bp_deployed - *res.bp_ideal) < 0.01);
+  j["units"] = two_dense_units(32, 24);
+  for (auto& u : j["units"])
+    u.update(ideal_chip());
+  backprop_deploys_without_loss(j);
 }
 
 TEST_CASE("the deep configs parse, the MNIST-1D one trains both its units", "[train]") {
